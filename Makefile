@@ -1,0 +1,171 @@
+# SPDX-License-Identifier: MIT
+# roam — one top-level Makefile. Each folder's *.mk fragment adds its programs
+# and tests to the lists below; this file knows how to build, test and install
+# whatever they list.
+#
+#   make                 build every tool (build/)
+#   make SANITIZE=1      the same with ASan/UBSan (build/san/)
+#   make CC=clang        any C11 compiler
+#   make check           deps, unit tests (plain and sanitized), lab and VM tests under prove
+#   make demo            the whole story in a lab
+#   make install PREFIX=/usr/local DESTDIR=...   /   make uninstall
+#   V=1                  show every command
+
+PKG_CONFIG ?= pkg-config
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/roam
+SYSCONFDIR ?= /etc
+SETCAP ?= setcap
+VERSION := $(shell cat VERSION)
+
+ifeq ($(SANITIZE),1)
+B ?= build/san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+B ?= build
+SANFLAGS :=
+endif
+
+# pkg-config for every dependency; liboping ships no .pc file on Debian
+PKGS := libcurl libssh2 libnl-route-3.0 inih cmocka
+LIBS_CURL := $(shell $(PKG_CONFIG) --libs libcurl)
+LIBS_SSH2 := $(shell $(PKG_CONFIG) --libs libssh2)
+LIBS_NL := $(shell $(PKG_CONFIG) --libs libnl-route-3.0)
+LIBS_INIH := $(shell $(PKG_CONFIG) --libs inih)
+LIBS_CMOCKA := $(shell $(PKG_CONFIG) --libs cmocka)
+LIBS_OPING := -loping
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP -Ilib
+CFLAGS += $(shell $(PKG_CONFIG) --cflags $(PKGS))
+CFLAGS += -DROAM_VERSION='"$(VERSION)"' -DROAM_SYSCONFDIR='"$(SYSCONFDIR)"'
+CFLAGS += $(SANFLAGS)
+LDFLAGS += $(SANFLAGS)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+MAKEFLAGS += --no-print-directory
+endif
+
+# Filled by the fragments:
+#   PROGRAMS += name        name_SRCS, name_LIBS, name_DIR (bin|sbin)
+#   UNIT_TESTS += name      name_SRCS, name_LIBS (cmocka, TAP)
+#   TEST_TOOLS += name      helpers that tests run (build/tools/), never installed
+#   KEY_SECTIONS += tool    tool/keys.c defines roam_<tool>_keys (config key table)
+#   SETCAP_PROGRAMS += name installed with cap_net_raw when installed as root
+#   MAN_PAGES += man/x.N
+LIB_SRCS :=
+PROGRAMS :=
+UNIT_TESTS :=
+TEST_TOOLS :=
+KEY_SECTIONS :=
+SETCAP_PROGRAMS :=
+MAN_PAGES := $(wildcard man/*.[158])
+
+.DEFAULT_GOAL := all
+
+include lib/lib.mk
+include $(sort $(wildcard tunnel/*.mk probe/*.mk redirect/*.mk fetch/*.mk))
+include tests/tests.mk
+-include $(sort $(wildcard bench/*.mk))
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+LIBROAM := $(B)/libroam.a
+
+all: $(addprefix $(B)/,$(PROGRAMS))
+tests: $(addprefix $(B)/tests/,$(UNIT_TESTS)) $(addprefix $(B)/tools/,$(TEST_TOOLS))
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIBROAM): $(call obj,$(LIB_SRCS))
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+# one link rule per program and per unit test; libroam.a comes last
+define link
+$(2)/$(1): $$(call obj,$$($(1)_SRCS)) $$(LIBROAM)
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$($(1)_LIBS)
+endef
+$(foreach p,$(PROGRAMS),$(eval $(call link,$(p),$(B))))
+$(foreach t,$(UNIT_TESTS),$(eval $(call link,$(t),$(B)/tests)))
+$(foreach t,$(TEST_TOOLS),$(eval $(call link,$(t),$(B)/tools)))
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# ---- tests ---------------------------------------------------------------
+# prove runs compiled tests and TAP shell scripts alike (--exec '' runs each
+# file itself); lab tests find the build through ROAM_BUILD.
+TEST_FILES ?= $(wildcard tests/unit/*.t) $(wildcard tests/lab/*.t) $(wildcard tests/vm/*.t)
+PROVE ?= prove
+export ROAM_BUILD := $(abspath $(B))
+export ROAM_TOP := $(abspath .)
+export CMOCKA_MESSAGE_OUTPUT := TAP
+export ASAN_OPTIONS := detect_leaks=1:abort_on_error=0:exitcode=99
+export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
+
+check:
+	@scripts/deps
+	$(Q)$(MAKE) B=$(B) all tests
+	$(Q)$(MAKE) SANITIZE=1 B=$(B)/san all tests
+	$(PROVE) --exec '' $(PROVE_FLAGS) $(addprefix $(B)/tests/,$(UNIT_TESTS)) \
+		$(addprefix $(B)/san/tests/,$(UNIT_TESTS)) $(TEST_FILES)
+
+# one test file or a few, against the plain build: make prove T=tests/lab/x.t
+prove: all tests
+	$(PROVE) --exec '' -v $(T)
+
+demo:
+	@scripts/deps
+	$(Q)$(MAKE) B=$(B) all
+	$(Q)V=$(V) scripts/demo
+
+# ---- install ---------------------------------------------------------------
+install: all
+	@set -e; for p in $(PROGRAMS); do \
+		case " $(NOINST_PROGRAMS) " in *" $$p "*) continue;; esac; \
+		dir=$(BINDIR); [ "$$(eval echo \$${p}_DIR)" != sbin ] || dir=$(SBINDIR); \
+		install -v -d "$(DESTDIR)$$dir"; \
+		install -v -m 0755 $(B)/$$p "$(DESTDIR)$$dir/$$p"; \
+	done
+	@set -e; for m in $(MAN_PAGES); do \
+		s=$${m##*.}; install -v -d "$(DESTDIR)$(MANDIR)/man$$s"; \
+		install -v -m 0644 $$m "$(DESTDIR)$(MANDIR)/man$$s/"; \
+	done
+	@install -v -d "$(DESTDIR)$(SYSCONFDIR)" "$(DESTDIR)$(DOCDIR)"
+	@if [ -e "$(DESTDIR)$(SYSCONFDIR)/roam.conf" ]; then \
+		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/roam.conf"; \
+	else install -v -m 0644 etc/roam.conf "$(DESTDIR)$(SYSCONFDIR)/roam.conf"; fi
+	@if [ -d contrib ] && [ -n "$$(ls contrib)" ]; then \
+		install -v -d "$(DESTDIR)$(DOCDIR)/contrib" && \
+		install -v -m 0644 contrib/* "$(DESTDIR)$(DOCDIR)/contrib/"; fi
+	@for p in $(SETCAP_PROGRAMS); do \
+		[ "$$(id -u)" = 0 ] || { echo "not root: $$p installed without cap_net_raw"; continue; }; \
+		$(SETCAP) cap_net_raw+ep "$(DESTDIR)$(SBINDIR)/$$p" || \
+			echo "warning: setcap failed; $$p falls back to unprivileged probes"; \
+	done
+
+uninstall:
+	@for p in $(PROGRAMS); do rm -vf "$(DESTDIR)$(BINDIR)/$$p" "$(DESTDIR)$(SBINDIR)/$$p"; done
+	@for m in $(MAN_PAGES); do s=$${m##*.}; rm -vf "$(DESTDIR)$(MANDIR)/man$$s/$${m##*/}"; done
+	@rm -rvf "$(DESTDIR)$(DOCDIR)"
+	@# the configuration goes only when it is still the untouched sample
+	@if cmp -s etc/roam.conf "$(DESTDIR)$(SYSCONFDIR)/roam.conf"; then \
+		rm -vf "$(DESTDIR)$(SYSCONFDIR)/roam.conf"; \
+	elif [ -e "$(DESTDIR)$(SYSCONFDIR)/roam.conf" ]; then \
+		echo "keeping modified $(DESTDIR)$(SYSCONFDIR)/roam.conf"; fi
+
+clean:
+	rm -rf build
+
+.PHONY: all tests check prove demo install uninstall clean
+.DELETE_ON_ERROR:
