@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* [redirect] keys: roam-redirect's table, also read by roam-probe --watch
+ * (it refreshes state files before half of max_age has passed). */
+#include "config.h"
+
+static const struct roam_key redirect_keys[] = {
+	{ .name = "target", .type = ROAM_T_IPV4, .def = NULL,
+	  .help = "the exported address whose state decides (198.51.100.180)" },
+	{ .name = "alive", .type = ROAM_T_STRING, .def = NULL,
+	  .help = "recipient printed when the target is alive (user@laptop)" },
+	{ .name = "away", .type = ROAM_T_STRING, .def = NULL,
+	  .help = "recipient printed otherwise; default $LOGNAME, then the running user's name" },
+	{ .name = "max_age", .type = ROAM_T_INT, .def = "120", .min = 1, .max = 86400,
+	  .help = "seconds a state file stays fresh" },
+	{ .name = "deadline", .type = ROAM_T_INT, .def = "500", .min = 1, .max = 60000,
+	  .help = "milliseconds allowed for an own probe when the state is stale or missing" },
+	{ .name = "state_dir", .type = ROAM_T_STRING, .def = "/var/lib/roam",
+	  .help = "where roam-probe keeps its state files" },
+	{ .name = "loop_header", .type = ROAM_T_STRING, .def = NULL,
+	  .help = "a header line (X-Loop: roam@example.net) that marks mail not to forward" },
+	{ .name = "skip_from", .type = ROAM_T_STRING, .def = NULL, .list = true,
+	  .help = "senders whose mail is never forwarded" },
+	{ .name = "max_size", .type = ROAM_T_INT, .def = "0", .min = 0, .max = 2147483647,
+	  .help = "bytes above which a message is never forwarded; 0: no limit" },
+};
+
+const struct roam_section roam_redirect_keys = ROAM_SECTION("redirect", redirect_keys);
