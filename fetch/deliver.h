@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * deliver.h — where roam-fetch puts each message: a Maildir, an mbox or an MDA.
+ *
+ * One target per run, one message at a time. A message is streamed through
+ * deliver_write in chunks of any size, so memory stays constant whatever the
+ * message size. Delivery and durability are separate steps so that fsync can be
+ * batched: deliver_commit makes a message visible, deliver_sync makes every
+ * committed message survive a crash. Nothing may be deleted from the server (or
+ * its UIDL recorded) before deliver_sync has returned true.
+ */
+#ifndef ROAM_FETCH_DELIVER_H
+#define ROAM_FETCH_DELIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+struct deliver_target;	/* one per run: where messages go */
+struct deliver_msg;	/* one message being delivered */
+
+/* spec: "maildir:DIR" | "mbox:PATH" | "mda:COMMAND" (a leading ~/ in DIR or PATH
+ * is $HOME). A Maildir is created (tmp, new, cur) when missing; an mbox file when
+ * it is first written. NULL + e on a bad spec or an unusable target. */
+struct deliver_target *deliver_open(const char *spec, struct roam_error *e);
+
+/* Starts a message; the raw POP3 body follows through deliver_write (CRLF line
+ * ends, already dot-unstuffed). Only one message may be open per target. */
+struct deliver_msg *deliver_begin(struct deliver_target *t, struct roam_error *e);
+
+/* Converts CRLF to LF across chunk boundaries and, for mbox, adds the From_ line
+ * and >From quoting (mboxrd). On false the message must still be aborted. */
+bool deliver_write(struct deliver_msg *m, const char *data, size_t len, struct roam_error *e);
+
+/* Finishes a message: Maildir tmp→new, mbox append, MDA exit 0. After it returns
+ * true the message is delivered but may not yet be durable: deliver_sync makes
+ * every committed message durable (fsync, dir fsync) — call it before recording
+ * UIDLs. On false nothing of the message is left behind. Frees m either way. */
+bool deliver_commit(struct deliver_msg *m, struct roam_error *e);
+
+/* Removes a partial message; frees m. NULL is allowed. */
+void deliver_abort(struct deliver_msg *m);
+
+/* Makes every message committed since the last sync durable. */
+bool deliver_sync(struct deliver_target *t, struct roam_error *e);
+
+/* Frees t (without syncing: call deliver_sync first). NULL is allowed. */
+void deliver_close(struct deliver_target *t);
+
+/* Why the last failing call failed: FETCH_EXIT_IOERR (disk, permissions) or
+ * FETCH_EXIT_DELIVERY (the MDA refused the message). */
+int deliver_exit_code(const struct deliver_target *t);
+
+#endif

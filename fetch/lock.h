@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lock.h — one roam-fetch instance per account (cron and a login script may
+ * start two at once).
+ */
+#ifndef ROAM_FETCH_LOCK_H
+#define ROAM_FETCH_LOCK_H
+
+#include <stdbool.h>
+
+#include "error.h"
+
+/* Takes an exclusive flock on a lock file of account inside state_dir (created
+ * 0700 when missing). Returns an fd holding the lock (close it, or exit, to
+ * release; it is close-on-exec); -1 with *busy = true when another instance
+ * holds it, -1 with *busy = false and e on any other error. */
+int fetch_lock(const char *state_dir, const char *account, bool *busy, struct roam_error *e);
+
+#endif
