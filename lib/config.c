@@ -170,11 +170,15 @@ static bool known_section(const char *name)
 	return false;
 }
 
+static bool check_value(const struct roam_key *key, const char *value, const char *where,
+			struct roam_error *e);
+
 static int handle(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse_ctx *p = user;
 	struct roam_conf *c = p->conf;
 	struct roam_error ve;
+	char where[32];
 	const struct roam_key *key;
 	struct roam_value *val;
 	size_t s, k, first;
@@ -202,9 +206,10 @@ static int handle(void *user, const char *section, const char *name, const char 
 	first = val->n;
 	if (!split_words(value, key->list, &val->v, &val->n))
 		return fail(p, p->line, "out of memory");
+	snprintf(where, sizeof(where), " in [%s]", c->secs[s]->name);
 	for (size_t i = first; i < val->n; i++)
-		if (!roam_key_check(key, val->v[i], &ve))
-			return fail(p, p->line, "%s in [%s]", ve.msg, c->secs[s]->name);
+		if (!check_value(key, val->v[i], where, &ve))
+			return fail(p, p->line, "%s", ve.msg);
 	if (!val->line)
 		val->line = p->line;
 	return 1;
@@ -255,9 +260,12 @@ static bool in_choices(const char *choices, const char *value)
 	return false;
 }
 
-bool roam_key_check(const struct roam_key *key, const char *value, struct roam_error *e)
+/* where: " in [probe]" when checking a file's value, "" for a command-line one */
+static bool check_value(const struct roam_key *key, const char *value, const char *where,
+			struct roam_error *e)
 {
 	struct roam_prefix pfx;
+	struct roam_error pe;
 	struct in_addr a;
 	long l;
 	bool b;
@@ -268,34 +276,37 @@ bool roam_key_check(const struct roam_key *key, const char *value, struct roam_e
 	case ROAM_T_STRING:
 		if (*value)
 			return true;
-		return roam_error_set(e, "empty value for '%s'", key->name);
+		return roam_error_set(e, "empty value for '%s'%s", key->name, where);
 	case ROAM_T_INT:
 		if (roam_parse_long(value, key->min, key->max, &l))
 			return true;
-		return roam_error_set(e, "bad value '%s' for '%s': expected an integer from %ld to %ld",
-				      value, key->name, key->min, key->max);
+		return roam_error_set(e, "bad value '%s' for '%s'%s: expected an integer from %ld to %ld",
+				      value, key->name, where, key->min, key->max);
 	case ROAM_T_BOOL:
 		if (roam_parse_bool(value, &b))
 			return true;
-		return roam_error_set(e, "bad value '%s' for '%s': expected yes or no", value, key->name);
+		return roam_error_set(e, "bad value '%s' for '%s'%s: expected yes or no",
+				      value, key->name, where);
 	case ROAM_T_ENUM:
-		return roam_error_set(e, "bad value '%s' for '%s': expected one of %s",
-				      value, key->name, key->choices);
+		return roam_error_set(e, "bad value '%s' for '%s'%s: expected one of %s",
+				      value, key->name, where, key->choices);
 	case ROAM_T_IPV4:
 		if (roam_parse_ipv4(value, &a, NULL))
 			return true;
-		return roam_error_set(e, "bad value '%s' for '%s': expected an IPv4 address%s%s",
-				      value, key->name, key->choices ? " or " : "",
+		return roam_error_set(e, "bad value '%s' for '%s'%s: expected an IPv4 address%s%s",
+				      value, key->name, where, key->choices ? " or " : "",
 				      key->choices ? key->choices : "");
-	case ROAM_T_PREFIX: {
-		struct roam_error pe;
-
+	case ROAM_T_PREFIX:
 		if (roam_parse_prefix(value, &pfx, &pe))
 			return true;
-		return roam_error_set(e, "bad value for '%s': %s", key->name, pe.msg);
-	}
+		return roam_error_set(e, "bad value for '%s'%s: %s", key->name, where, pe.msg);
 	}
 	return roam_error_set(e, "key '%s' has an unknown type", key->name);
+}
+
+bool roam_key_check(const struct roam_key *key, const char *value, struct roam_error *e)
+{
+	return check_value(key, value, "", e);
 }
 
 void roam_conf_free(struct roam_conf *c)
