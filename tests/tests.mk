@@ -1,6 +1,6 @@
 # tests/ — unit tests of lib/ and the key-table dump that the docs test reads
 
-UNIT_TESTS += test_config test_addr
+UNIT_TESTS += test_config test_addr test_statefile test_log
 test_config_SRCS := tests/unit/test_config.c
 test_config_LIBS := $(LIBS_INIH) $(LIBS_CMOCKA)
 test_addr_SRCS := tests/unit/test_addr.c
