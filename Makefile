@@ -100,7 +100,7 @@ $(foreach p,$(PROGRAMS),$(eval $(call link,$(p),$(B))))
 $(foreach t,$(UNIT_TESTS),$(eval $(call link,$(t),$(B)/tests)))
 $(foreach t,$(TEST_TOOLS),$(eval $(call link,$(t),$(B)/tools)))
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
 # ---- tests ---------------------------------------------------------------
 # prove runs compiled tests and TAP shell scripts alike (--exec '' runs each
