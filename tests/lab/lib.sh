@@ -21,7 +21,8 @@
 #                             that stops every server, deletes every namespace and
 #                             removes $LAB_TMP (lab_cleanup: idempotent)
 #   lab_require_root          not root → prints "1..0 # SKIP not root", exits 0
-#   lab_cleanup               what the trap runs; safe to call more than once
+#   lab_cleanup               what the trap runs; safe to call more than once. It also
+#                             stops the test shell's own background jobs.
 #
 #   plan N                    "1..N"
 #   ok "desc" CMD [ARGS…]     runs CMD in the current shell (its variables stick),
@@ -134,7 +135,7 @@ _lab_descendants() {
 _lab_kill() {
 	local p i alive
 	[ $# -gt 0 ] || return 0
-	kill -TERM "$@" 2>/dev/null
+	kill -TERM "$@" 2>/dev/null || true
 	for ((i = 0; i < 200; i++)); do
 		alive=
 		for p in "$@"; do
@@ -146,8 +147,8 @@ _lab_kill() {
 		[ -n "$alive" ] || break
 		sleep 0.01
 	done
-	[ -z "$alive" ] || kill -KILL "$@" 2>/dev/null
-	for p in "$@"; do wait "$p" 2>/dev/null; done
+	[ -z "$alive" ] || kill -KILL "$@" 2>/dev/null || true
+	for p in "$@"; do wait "$p" 2>/dev/null || true; done
 	return 0
 }
 
@@ -200,7 +201,9 @@ lab_cleanup() {
 	# only the shell that ran lab_init cleans up, and only once
 	[ -n "${LAB_TMP:-}" ] && [ -d "$LAB_TMP" ] || return 0
 	[ "${LAB_OWNER:-}" = "$BASHPID" ] || return 0
-	local kind val ns pids
+	# a test with set -e must not stop its cleanup at the first failing command
+	local - kind val pids
+	set +e
 	if [ -f "$LAB_TMP/.cleanup" ]; then
 		# servers first (newest first), then namespaces
 		while read -r kind val; do
@@ -216,6 +219,10 @@ lab_cleanup() {
 			ip netns del "$val" 2>/dev/null || _lab_err "cannot delete namespace $val"
 		done < <(tac "$LAB_TMP/.cleanup")
 	fi
+	# background jobs the test itself started (an ssh session, a sleep) go too
+	pids=$(jobs -p)
+	# shellcheck disable=SC2086
+	[ -z "$pids" ] || _lab_kill $pids
 	rm -rf "$LAB_TMP"
 	return 0
 }
@@ -240,14 +247,16 @@ _lab_result() {
 }
 
 ok() {
-	local desc=$1 rc out
+	local desc=$1 rc out dir=${LAB_TMP:-}
 	shift
-	out=$(mktemp "${LAB_TMP:-${TMPDIR:-/tmp}}/.ok.XXXXXX")
+	[ -n "$dir" ] && [ -d "$dir" ] || dir=${TMPDIR:-/tmp}
+	out=$(mktemp "$dir/.roam-ok.XXXXXX")
 	# in the current shell, so that helpers like lab_sshd keep their variables
 	"$@" >"$out" 2>&1 && rc=0 || rc=$?
 	_lab_result "$rc" "$desc"
 	if [ "$rc" != 0 ]; then
-		diag "  command: $*" "" "  exit status: $rc"
+		diag "  command: $*"
+		diag "  exit status: $rc"
 		[ -s "$out" ] && diag "$(sed 's/^/  | /' "$out" | tail -n 20)"
 	fi
 	rm -f "$out"
@@ -259,7 +268,8 @@ is() {
 		_lab_result 0 "$3"
 	else
 		_lab_result 1 "$3"
-		diag "     got: '$1'" "" "expected: '$2'"
+		diag "     got: '$1'"
+		diag "expected: '$2'"
 		return 1
 	fi
 }
@@ -269,7 +279,8 @@ like() {
 		_lab_result 0 "$3"
 	else
 		_lab_result 1 "$3"
-		diag "     got: '$1'" "" "expected to match: /$2/"
+		diag "     got: '$1'"
+		diag "expected to match: /$2/"
 		return 1
 	fi
 }
