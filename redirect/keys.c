@@ -14,6 +14,8 @@ static const struct roam_key redirect_keys[] = {
 	  .help = "seconds a state file stays fresh" },
 	{ .name = "deadline", .type = ROAM_T_INT, .def = "500", .min = 1, .max = 60000,
 	  .help = "milliseconds allowed for an own probe when the state is stale or missing" },
+	{ .name = "method", .type = ROAM_T_STRING, .def = "auto",
+	  .help = "own probe: auto (dgram, then tcp:25), dgram, tcp or tcp:PORT; never icmp" },
 	{ .name = "state_dir", .type = ROAM_T_STRING, .def = "/var/lib/roam",
 	  .help = "where roam-probe keeps its state files" },
 	{ .name = "loop_header", .type = ROAM_T_STRING, .def = NULL,

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "emit.h"
+#include "target.h"
+
+static const int fatal_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU };
+
+/* the line a signal prints: target + "\n"; written only with signals blocked */
+static char answer[REDIRECT_TARGET_MAX + 2];
+static volatile sig_atomic_t answer_len;
+
+static void write_all(const char *s, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(STDOUT_FILENO, s, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;	/* stdout is gone: nobody is left to tell */
+		s += n;
+		len -= (size_t)n;
+	}
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	/* only async-signal-safe calls here */
+	write_all(answer, (size_t)answer_len);
+	_exit(0);
+}
+
+static void block_signals(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(*fatal_signals); i++)
+		sigaddset(&set, fatal_signals[i]);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+static void set_answer(const char *target)
+{
+	sigset_t old;
+	size_t len = strlen(target);
+
+	block_signals(&old);
+	memcpy(answer, target, len);
+	answer[len] = '\n';
+	answer_len = (sig_atomic_t)(len + 1);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+void redirect_emit_init(const char *fallback)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	set_answer(redirect_target_ok(fallback) ? fallback : REDIRECT_LAST_RESORT);
+	/* the handler never returns, so the mask only keeps two signals from
+	 * printing twice */
+	sigfillset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(*fatal_signals); i++)
+		sigaction(fatal_signals[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void redirect_emit_fallback(const char *target)
+{
+	if (redirect_target_ok(target))
+		set_answer(target);
+}
+
+void redirect_emit(const char *target)
+{
+	sigset_t old;
+
+	block_signals(&old);	/* for good: from here on, no second line */
+	if (redirect_target_ok(target)) {
+		size_t len = strlen(target);
+
+		memcpy(answer, target, len);
+		answer[len] = '\n';
+		answer_len = (sig_atomic_t)(len + 1);
+	}
+	write_all(answer, (size_t)answer_len);
+}
+
+void redirect_emit_alarm(long ms)
+{
+	struct itimerval it = {
+		.it_value = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 },
+	};
+
+	setitimer(ITIMER_REAL, &it, NULL);
+}

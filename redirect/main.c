@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * roam-redirect — what procmail calls in ``! `roam-redirect` ``: reads the
+ * message, prints the one recipient to forward it to, exits 0. See
+ * roam-redirect(1); the pieces: settings (options), input (stdin), header
+ * (loop and sender rules), decide (state file, own probe), emit (the line).
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "decide.h"
+#include "emit.h"
+#include "exits.h"
+#include "header.h"
+#include "input.h"
+#include "log.h"
+#include "settings.h"
+#include "target.h"
+
+/* the probe gets its deadline; this much more and SIGALRM answers "away" */
+enum { BACKSTOP_MS = 200 };
+
+/* A closed stdin, stdout or stderr would make the next open() land on it (a
+ * log line written into a state file...): park /dev/null there instead. */
+static void plug_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0)
+			(void)open("/dev/null", O_RDWR);
+}
+
+/* the configured away target when it is safe, else the default one */
+static const char *choose_away(const struct redirect_settings *s, const char *def)
+{
+	if (!s->away)
+		return def;
+	if (redirect_target_ok(s->away))
+		return s->away;
+	roam_warn("away '%.300s' is not one plain address; printing '%s' instead", s->away, def);
+	return def;
+}
+
+/* Reads all of stdin and applies the loop, sender and size rules; true when
+ * the message may be forwarded. */
+static bool message_may_go(const struct redirect_settings *s)
+{
+	struct header_rules rules;
+	struct header_scan scan;
+	struct roam_error e;
+	unsigned long long size;
+	bool rules_ok = header_rules_init(&rules, s->loop_header, s->skip_from, s->nskip, &e);
+	bool scanning = rules_ok && !header_rules_empty(&rules);
+
+	if (!rules_ok)
+		roam_err("%s", e.msg);
+	if (scanning)
+		header_scan_init(&scan, &rules);
+	if (!redirect_read_input(STDIN_FILENO, scanning ? &scan : NULL, &size, &e)) {
+		roam_err("%s", e.msg);
+		return false;
+	}
+	if (!rules_ok)
+		return false;
+	if (scanning && scan.matched) {
+		roam_info("not forwarded: %s", scan.reason);
+		return false;
+	}
+	if (s->max_size && size > (unsigned long long)s->max_size) {
+		roam_info("not forwarded: %llu bytes is more than max_size %ld", size, s->max_size);
+		return false;
+	}
+	return true;
+}
+
+/* The recipient for a message that may go: alive or away. */
+static const char *decide(const struct redirect_settings *s, const char *away)
+{
+	struct decide_in in = {
+		.state_dir = s->state_dir, .max_age = s->max_age,
+		.deadline_ms = s->deadline, .method = s->method,
+	};
+	struct decision d;
+
+	if (!s->target || !s->alive) {
+		roam_warn("no %s configured: printing the away target", s->target ? "alive" : "target");
+		return away;
+	}
+	if (!redirect_target_ok(s->alive)) {
+		roam_warn("alive '%.300s' is not one plain address: printing the away target", s->alive);
+		return away;
+	}
+	roam_parse_ipv4(s->target, &in.target, NULL);	/* checked with the settings */
+	redirect_emit_alarm(s->deadline + BACKSTOP_MS);
+	redirect_decide(&in, &d);
+	redirect_emit_alarm(0);
+	roam_log(d.trouble ? LOG_WARNING : LOG_INFO, "%s %s: %s", s->target,
+		 d.alive ? "alive" : "away", d.why);
+	return d.alive ? s->alive : away;
+}
+
+int main(int argc, char **argv)
+{
+	char def_buf[REDIRECT_TARGET_MAX + 1];
+	struct redirect_settings s;
+	struct roam_error e;
+	const char *def, *def_what, *away, *answer;
+	enum settings_cli cli;
+	bool usable;
+
+	plug_std_fds();
+	def = redirect_default_away(def_buf, sizeof(def_buf), &def_what);
+	redirect_emit_init(def);	/* from here on a signal prints a safe line */
+	cli = redirect_settings_parse(&s, argc, argv, &e);
+	if (cli == SETTINGS_HELP || cli == SETTINGS_VERSION) {
+		if (cli == SETTINGS_HELP)
+			redirect_usage();
+		else
+			printf("roam-redirect %s\n", ROAM_VERSION);
+		return REDIRECT_EXIT;
+	}
+	roam_log_init("roam-redirect", s.verbosity, 0);
+	if (def_what[0] != '$')	/* procmail always sets LOGNAME: say so when it is bad */
+		roam_log(getenv("LOGNAME") ? LOG_WARNING : LOG_INFO,
+			 "$LOGNAME is %s: the default away target is %s, %s", getenv("LOGNAME") ?
+			 "not a plain address" : "unset", def, def_what);
+	usable = cli == SETTINGS_RUN;
+	if (!usable)
+		roam_err("%s", e.msg);
+	else if (!(usable = redirect_settings_load(&s, &e)))
+		roam_err("%s", e.msg);
+	away = choose_away(&s, def);
+	redirect_emit_fallback(away);
+
+	answer = away;
+	if (message_may_go(&s) && usable)
+		answer = decide(&s, away);
+	redirect_emit(answer);
+	redirect_settings_free(&s);
+	return REDIRECT_EXIT;
+}

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+/* roam-redirect: the loop and sender rules on the header, and reading stdin. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../redirect/header.h"
+#include "../../redirect/input.h"
+
+static const char *const skip[] = { "*@lists.example.net", "mailer-daemon*" };
+
+static void rules(struct header_rules *r)
+{
+	assert_true(header_rules_init(r, "X-Loop: roam@example.net", skip, 2, NULL));
+}
+
+/* feeds msg in pieces of `step` bytes; returns the header length consumed */
+static size_t scan_msg(const char *msg, size_t step, struct header_scan *h,
+		       const struct header_rules *r)
+{
+	size_t len = strlen(msg), used = 0;
+
+	header_scan_init(h, r);
+	for (size_t off = 0; off < len && !h->done; off += step) {
+		size_t n = len - off < step ? len - off : step, k = header_scan_feed(h, msg + off, n);
+
+		used += k;
+		if (k < n)
+			break;
+	}
+	header_scan_finish(h);
+	return used;
+}
+
+/* the verdict for msg must not depend on how it is cut into pieces */
+static bool matches(const char *msg)
+{
+	struct header_rules r;
+	struct header_scan h;
+	bool first;
+
+	rules(&r);
+	scan_msg(msg, strlen(msg) + 1, &h, &r);
+	first = h.matched;
+	for (size_t step = 1; step < 8; step++) {
+		scan_msg(msg, step, &h, &r);
+		assert_int_equal(h.matched, first);
+	}
+	return first;
+}
+
+static void loop_header_matches(void **state)
+{
+	(void)state;
+	assert_true(matches("Subject: x\nX-Loop: roam@example.net\n\nbody\n"));
+	assert_true(matches("x-loop:ROAM@Example.NET  \n\nbody\n"));
+	assert_true(matches("X-Loop :\troam@example.net\n\n"));
+	assert_false(matches("X-Loop: other@example.net\n\nbody\n"));
+	assert_false(matches("X-Looping: roam@example.net\n\n"));
+	assert_false(matches("Subject: X-Loop: roam@example.net\n\n"));
+}
+
+static void folded_lines_are_unfolded(void **state)
+{
+	(void)state;
+	assert_true(matches("Subject: a\nX-Loop:\n roam@example.net\nTo: b\n\n"));
+	assert_true(matches("From: A Long\n\tName <someone@lists.example.net>\n\n"));
+	/* a continuation of another field is not a field of its own */
+	assert_false(matches("Subject: a\n X-Loop: roam@example.net\n\n"));
+}
+
+static void crlf_is_accepted(void **state)
+{
+	const char *msg = "Subject: a\r\nX-Loop: roam@example.net\r\n\r\nbody\r\n";
+	const char *clean = "Subject: a\r\nTo: b\r\n\r\nbody\r\n";
+	struct header_rules r;
+	struct header_scan h;
+
+	(void)state;
+	assert_true(matches(msg));
+	rules(&r);
+	assert_int_equal(scan_msg(clean, 1000, &h, &r), strstr(clean, "body") - clean);
+	assert_false(h.matched);
+}
+
+static void body_is_never_read(void **state)
+{
+	const char *msg = "Subject: a\n\nX-Loop: roam@example.net\nFrom: x@lists.example.net\n";
+	struct header_rules r;
+	struct header_scan h;
+
+	(void)state;
+	assert_false(matches(msg));
+	rules(&r);
+	assert_int_equal(scan_msg(msg, 1000, &h, &r), strlen("Subject: a\n\n"));
+	assert_false(matches("\nX-Loop: roam@example.net\n"));	/* empty header */
+}
+
+static void header_without_body(void **state)
+{
+	(void)state;
+	assert_true(matches("Subject: a\nX-Loop: roam@example.net"));
+	assert_true(matches("X-Loop: roam@example.net\n"));
+	assert_false(matches(""));
+}
+
+static void senders_are_matched(void **state)
+{
+	(void)state;
+	assert_true(matches("From list@lists.example.net  Wed Nov 25 16:40:00 2026\nSubject: a\n\n"));
+	assert_true(matches("From MAILER-DAEMON Wed Nov 25 16:40:00 2026\n\n"));
+	assert_true(matches("From: \"L\" <news@LISTS.example.net>\n\n"));
+	assert_true(matches("From: news@lists.example.net (The List)\n\n"));
+	assert_false(matches("From: friend@example.net\n\n"));
+	/* "From " counts only as procmail's first line */
+	assert_false(matches("Subject: a\nFrom list@lists.example.net x\n\n"));
+}
+
+static void rules_parse(void **state)
+{
+	static const char *const bad[] = { "X-Loop", ": roam@example.net", "X Loop: a", "" };
+	struct header_rules r;
+	struct roam_error e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		e.msg[0] = '\0';
+		assert_false(header_rules_init(&r, bad[i], NULL, 0, &e));
+		assert_non_null(strstr(e.msg, "loop_header"));
+	}
+	assert_true(header_rules_init(&r, NULL, NULL, 0, NULL));
+	assert_true(header_rules_empty(&r));
+	/* "X-Loop:" alone: any X-Loop field */
+	assert_true(header_rules_init(&r, "X-Loop:", NULL, 0, NULL));
+	assert_string_equal(r.loop_name, "X-Loop");
+	assert_string_equal(r.loop_value, "");
+}
+
+/* a message with a header of hbytes filler fields, then last, then a body */
+static char *big_message(size_t hbytes, const char *last, size_t *len)
+{
+	size_t cap = hbytes + 4096, n = 0;
+	char *m = malloc(cap);
+
+	assert_non_null(m);
+	while (n < hbytes)
+		n += (size_t)sprintf(m + n, "Received: from relay%zu.example.net by mx\n", n);
+	n += (size_t)sprintf(m + n, "%s\n\nbody X-Loop: roam@example.net\n", last);
+	*len = n;
+	return m;
+}
+
+/* a pipe fed by a child, as procmail feeds us */
+static int pipe_from_child(const char *data, size_t len, pid_t *pid)
+{
+	int p[2];
+
+	assert_int_equal(pipe(p), 0);
+	*pid = fork();
+	assert_true(*pid >= 0);
+	if (*pid == 0) {
+		close(p[0]);
+		while (len > 0) {
+			ssize_t w = write(p[1], data, len);
+
+			if (w <= 0)
+				_exit(1);
+			data += w;
+			len -= (size_t)w;
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	return p[0];
+}
+
+static void read_one(const char *msg, size_t len, bool through_pipe, bool want_match)
+{
+	struct header_rules r;
+	struct header_scan h;
+	unsigned long long size;
+	char path[] = "/tmp/roam-test-input.XXXXXX";
+	int status, fd;
+	pid_t pid = -1;
+
+	rules(&r);
+	header_scan_init(&h, &r);
+	if (through_pipe) {
+		fd = pipe_from_child(msg, len, &pid);
+	} else {
+		fd = mkstemp(path);
+		assert_true(fd >= 0);
+		unlink(path);
+		assert_int_equal(write(fd, msg, len), (ssize_t)len);
+		lseek(fd, 0, SEEK_SET);
+	}
+	assert_true(redirect_read_input(fd, &h, &size, NULL));
+	assert_int_equal(size, len);
+	assert_int_equal(h.matched, want_match);
+	close(fd);
+	if (pid > 0) {
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);	/* no SIGPIPE */
+	}
+}
+
+static void header_larger_than_the_buffer(void **state)
+{
+	size_t len;
+	char *yes = big_message(300 * 1024, "X-Loop: roam@example.net", &len);
+
+	(void)state;
+	read_one(yes, len, true, true);
+	read_one(yes, len, false, true);
+	free(yes);
+	yes = big_message(300 * 1024, "Subject: no loop here", &len);
+	read_one(yes, len, true, false);
+	read_one(yes, len, false, false);
+	free(yes);
+}
+
+static void whole_input_is_drained(void **state)
+{
+	size_t len = 5 * 1024 * 1024 + 17;
+	char *m = malloc(len + 1);
+	unsigned long long size;
+	pid_t pid;
+	int fd, status;
+
+	(void)state;
+	assert_non_null(m);
+	memset(m, 'x', len);
+	memcpy(m, "Subject: a\n\n", 12);
+	read_one(m, len, true, false);
+	/* no rules: straight to the drain */
+	fd = pipe_from_child(m, len, &pid);
+	assert_true(redirect_read_input(fd, NULL, &size, NULL));
+	assert_int_equal(size, len);
+	close(fd);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	free(m);
+}
+
+static void closed_input_is_empty(void **state)
+{
+	unsigned long long size = 99;
+	int fd = open("/dev/null", O_RDONLY);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);	/* fd is now a closed descriptor */
+	assert_true(redirect_read_input(fd, NULL, &size, NULL));
+	assert_int_equal(size, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(loop_header_matches),
+		cmocka_unit_test(folded_lines_are_unfolded),
+		cmocka_unit_test(crlf_is_accepted),
+		cmocka_unit_test(body_is_never_read),
+		cmocka_unit_test(header_without_body),
+		cmocka_unit_test(senders_are_matched),
+		cmocka_unit_test(rules_parse),
+		cmocka_unit_test(header_larger_than_the_buffer),
+		cmocka_unit_test(whole_input_is_drained),
+		cmocka_unit_test(closed_input_is_empty),
+	};
+
+	return cmocka_run_group_tests_name("redirect header and input", tests, NULL, NULL);
+}
