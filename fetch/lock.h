@@ -7,6 +7,7 @@
 #define ROAM_FETCH_LOCK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "error.h"
 
@@ -15,5 +16,13 @@
  * release; it is close-on-exec); -1 with *busy = true when another instance
  * holds it, -1 with *busy = false and e on any other error. */
 int fetch_lock(const char *state_dir, const char *account, bool *busy, struct roam_error *e);
+
+/* Shared with uidl.c: opens state_dir (creating it and missing parents 0700) and
+ * writes into name the file name of account's state with the given suffix:
+ * the account with every character outside [A-Za-z0-9@._-] replaced, cut to 64
+ * characters, then a 64-bit hash of the whole account, so two accounts never
+ * share a file. Returns the directory fd (O_CLOEXEC) or -1 + e. */
+int fetch_state_dir(const char *state_dir, const char *account, const char *suffix,
+		    char *name, size_t size, struct roam_error *e);
 
 #endif
