@@ -17,7 +17,8 @@
 # starts or creates is undone by the EXIT trap, also when the test fails midway.
 #
 # API
-#   lab_init                  $LAB_TMP (mktemp -d), random $LAB_ID, EXIT/INT/TERM trap
+#   lab_init                  $LAB_TMP (mktemp -d under $TMPDIR, else /dev/shm when it is
+#                             a tmpfs, else /tmp), random $LAB_ID, EXIT/INT/TERM trap
 #                             that stops every server, deletes every namespace and
 #                             removes $LAB_TMP (lab_cleanup: idempotent)
 #   lab_require_root          not root → prints "1..0 # SKIP not root", exits 0
@@ -53,6 +54,7 @@
 #                             LAB_SSH_AUTHORIZED_KEYS (to add options such as
 #                             command="…",restrict), LAB_SSHD_CONFIG, LAB_SSHD_LOG.
 #                             Client options that ignore ~/.ssh: "${LAB_SSH_OPTS[@]}".
+#                             LAB_SSHD_START_MS: how long the start took (keys included).
 #   lab_ssh ARGS…             ssh "${LAB_SSH_OPTS[@]}" -p PORT USER@HOST ARGS… (runs inside
 #                             the server's namespace when it has one)
 #
@@ -66,6 +68,7 @@
 #                             stable across restarts.
 #   lab_dovecot_stop          stops it (master + children), waits until gone
 #   lab_dovecot_start         starts it again with the same config and mailbox
+#                             (LAB_DOVECOT_START_MS, LAB_DOVECOT_STOP_MS: the durations)
 #   lab_fill_mailbox N [BYTES]
 #                             N messages (default ~2048 bytes each) straight into
 #                             $LAB_MAILDIR/new, owned by the mail uid; each has a unique
@@ -81,6 +84,7 @@ export ROAM_TOP ROAM_BUILD
 
 LAB_MAIL_USER=nobody            # the uid/gid dovecot's mail processes run as
 LAB_MAIL_GROUP=nogroup
+_LAB_TAP_N=0 _LAB_TAP_FAIL=0 _LAB_TAP_PLAN=     # TAP counters
 
 # ---- internals --------------------------------------------------------------
 
@@ -131,12 +135,14 @@ _lab_descendants() {
 	done
 }
 
-# _lab_kill PID…: TERM, wait up to 2 s (polling), then KILL what is left
+# _lab_kill [-g CENTISECONDS] PID…: TERM, wait up to 2 s (or the grace time
+# given, in 10 ms steps), then KILL what is left
 _lab_kill() {
-	local p i alive
+	local p i alive grace=200
+	if [ "${1:-}" = -g ]; then grace=$2; shift 2; fi
 	[ $# -gt 0 ] || return 0
 	kill -TERM "$@" 2>/dev/null || true
-	for ((i = 0; i < 200; i++)); do
+	for ((i = 0; i < grace; i++)); do
 		alive=
 		for p in "$@"; do
 			# a zombie child of ours counts as gone
@@ -152,13 +158,14 @@ _lab_kill() {
 	return 0
 }
 
-# _lab_stop_pidfile FILE: stop the server whose pid FILE holds, and its children
+# _lab_stop_pidfile FILE [CENTISECONDS]: stop the server whose pid FILE holds,
+# and its children (grace time as for _lab_kill)
 _lab_stop_pidfile() {
 	local pid
 	pid=$(cat "$1" 2>/dev/null) || return 0
 	_lab_ours "$pid" || return 0
 	# shellcheck disable=SC2046  # word splitting of the pid list is wanted
-	_lab_kill "$pid" $(_lab_descendants "$pid")
+	_lab_kill -g "${2:-200}" "$pid" $(_lab_descendants "$pid")
 }
 
 # _lab_wait_banner NS ADDR PORT PREFIX [TRIES]: poll (10 ms steps, ~5 s by
@@ -183,15 +190,29 @@ lab_require_root() {
 	fi
 }
 
+# _lab_tmpbase: where LAB_TMP goes. $TMPDIR when set; else /dev/shm when it is a
+# writable tmpfs without noexec (file creation there is ~40x faster than on this
+# machine's ext4 /tmp: 1000 small files 16 ms against 620 ms); else /tmp.
+_lab_tmpbase() {
+	if [ -n "${TMPDIR:-}" ]; then
+		echo "$TMPDIR"
+	elif [ -d /dev/shm ] && [ -w /dev/shm ] &&
+		findmnt -no FSTYPE,OPTIONS -T /dev/shm 2>/dev/null | grep -q '^tmpfs' &&
+		! findmnt -no OPTIONS -T /dev/shm 2>/dev/null | grep -qw noexec; then
+		echo /dev/shm
+	else
+		echo /tmp
+	fi
+}
+
 lab_init() {
-	LAB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/roam-lab.XXXXXX") || { _lab_err "mktemp failed"; exit 1; }
+	LAB_TMP=$(mktemp -d "$(_lab_tmpbase)/roam-lab.XXXXXX") || { _lab_err "mktemp failed"; exit 1; }
 	# other users (the mail uid, dovecot's login user) must reach files below
 	chmod 0711 "$LAB_TMP"
 	LAB_ID=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 	LAB_OWNER=$BASHPID
 	: >"$LAB_TMP/.cleanup"
 	export LAB_TMP LAB_ID
-	_LAB_TAP_N=0 _LAB_TAP_FAIL=0 _LAB_TAP_PLAN=
 	trap lab_cleanup EXIT
 	trap 'lab_cleanup; trap - EXIT; exit 130' INT
 	trap 'lab_cleanup; trap - EXIT; exit 143' TERM
@@ -342,14 +363,14 @@ lab_free_port() {
 # ---- sshd ----------------------------------------------------------------------
 
 lab_sshd() {
-	local ns= addr port dir t0 h
+	local ns="" addr port dir t0 h
 	if [ "${1:-}" = --ns ]; then ns=$2; shift 2; fi
 	addr=${1:?lab_sshd [--ns NS] ADDR [PORT]}
 	port=${2:-}
 	[ -n "$port" ] || port=$(lab_free_port) || return 1
 	t0=$(_lab_now)
 	dir=$(_lab_dir sshd) || return 1
-	[ -d /run/sshd ] || mkdir -m 0755 -p /run/sshd      # privilege separation dir
+	[ -d /run/sshd ] || mkdir -m 0755 /run/sshd      # privilege separation dir
 	# one client key per lab, shared by every sshd of the test
 	if [ ! -f "$LAB_TMP/id_ed25519" ]; then
 		ssh-keygen -q -t ed25519 -N '' -C "roam-lab-$LAB_ID" -f "$LAB_TMP/id_ed25519" ||
@@ -421,7 +442,7 @@ lab_ssh() {
 # ---- dovecot -------------------------------------------------------------------
 
 lab_dovecot() {
-	local ns= addr port dir home uid gid
+	local ns="" addr port dir home uid gid
 	if [ "${1:-}" = --ns ]; then ns=$2; shift 2; fi
 	addr=${1:?lab_dovecot [--ns NS] ADDR [PORT]}
 	port=${2:-}
@@ -475,15 +496,6 @@ lab_dovecot() {
 		    port = $port
 		  }
 		}
-		# nothing else listens: no imap, lmtp, doveadm or stats ports
-		service stats {
-		  unix_listener stats-reader {
-		    mode = 0600
-		  }
-		  unix_listener stats-writer {
-		    mode = 0600
-		  }
-		}
 	EOF
 	LAB_MAILDIR=$home/Maildir
 	LAB_POP3_HOST=$addr
@@ -522,8 +534,11 @@ lab_dovecot_start() {
 lab_dovecot_stop() {
 	local dir=${_LAB_DOVECOT_DIR:?lab_dovecot first} t0
 	t0=$(_lab_now)
-	# TERM to the master stops every dovecot process of this instance
-	_lab_stop_pidfile "$dir/run/master.pid"
+	# TERM to the master and its children: the mail and auth processes go at once,
+	# but the master and its log process often linger ~1 s waiting for each other
+	# (measured: 50 ms to 1.1 s). Nothing is left to write by then, so KILL them
+	# after 250 ms.
+	_lab_stop_pidfile "$dir/run/master.pid" 25
 	LAB_DOVECOT_STOP_MS=$(_lab_ms "$t0")
 }
 
