@@ -36,7 +36,10 @@ bool deliver_write(struct deliver_msg *m, const char *data, size_t len, struct r
 /* Finishes a message: Maildir tmp→new, mbox append, MDA exit 0. After it returns
  * true the message is delivered but may not yet be durable: deliver_sync makes
  * every committed message durable (fsync, dir fsync) — call it before recording
- * UIDLs. On false nothing of the message is left behind. Frees m either way. */
+ * UIDLs. (A Maildir message moves from tmp/ into new/ in deliver_sync, after
+ * its fsync, so that readers never see a message that a crash could still
+ * take away; deliver_close without deliver_sync removes it again.) On false
+ * nothing of the message is left behind. Frees m either way. */
 bool deliver_commit(struct deliver_msg *m, struct roam_error *e);
 
 /* Removes a partial message; frees m. NULL is allowed. */

@@ -5,7 +5,7 @@ FETCH_DELIVER_SRCS := fetch/deliver.c fetch/deliver_filter.c fetch/deliver_maild
 	fetch/deliver_mbox.c fetch/deliver_mda.c
 FETCH_STORE_SRCS := $(FETCH_DELIVER_SRCS) fetch/uidl.c fetch/lock.c
 
-UNIT_TESTS += test_fetch_uidl test_fetch_lock
+UNIT_TESTS += test_fetch_deliver test_fetch_uidl test_fetch_lock
 test_fetch_deliver_SRCS := tests/unit/test_fetch_deliver.c $(FETCH_DELIVER_SRCS)
 test_fetch_deliver_LIBS := $(LIBS_CMOCKA)
 test_fetch_uidl_SRCS := tests/unit/test_fetch_uidl.c fetch/uidl.c fetch/lock.c

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "deliver_int.h"
+#include "exits.h"
+
+/* the host part of a Maildir name: '/' and ':' are escaped as the spec says */
+static void maildir_host(char *out, size_t size)
+{
+	char host[64] = "localhost";
+	size_t o = 0;
+
+	gethostname(host, sizeof(host) - 1);
+	for (const char *h = host; *h && o + 5 < size; h++) {
+		if (*h == '/' || *h == ':')
+			o += (size_t)snprintf(out + o, size - o, "\\%03o", (unsigned char)*h);
+		else
+			out[o++] = *h;
+	}
+	out[o] = '\0';
+}
+
+/* tmp/ files older than 36 hours are left over from runs that died */
+static void maildir_sweep_tmp(int tmpfd)
+{
+	int fd = dup(tmpfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	time_t now = time(NULL);
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (fstatat(tmpfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && now - st.st_mtime > TMP_STALE)
+			unlinkat(tmpfd, de->d_name, 0);
+	}
+	closedir(d);
+}
+
+static int open_subdir(int dirfd, const char *name)
+{
+	if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+		return -1;
+	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+bool maildir_open(struct deliver_target *t, struct roam_error *e)
+{
+	int dirfd, curfd, err;
+
+	if (mkdir(t->where, 0700) < 0 && errno != EEXIST)
+		return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot create Maildir", t->where,
+				    errno);
+	dirfd = open(t->where, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot open Maildir", t->where,
+				    errno);
+	t->tmpfd = open_subdir(dirfd, "tmp");
+	t->newfd = open_subdir(dirfd, "new");
+	curfd = open_subdir(dirfd, "cur");
+	err = errno;
+	close(dirfd);
+	if (curfd >= 0)
+		close(curfd);
+	if (t->tmpfd < 0 || t->newfd < 0 || curfd < 0)
+		return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot set up tmp, new and cur in",
+				    t->where, err);
+	maildir_host(t->host, sizeof(t->host));
+	maildir_sweep_tmp(t->tmpfd);
+	return true;
+}
+
+/* time.MusecPpidQcounterRrandom.host: unique per the Maildir spec, even for
+ * two runs in the same microsecond */
+bool maildir_begin(struct deliver_msg *m, struct roam_error *e)
+{
+	struct deliver_target *t = m->t;
+
+	for (int tries = 0; tries < 8; tries++) {
+		struct timeval tv;
+		uint32_t r = 0;
+
+		gettimeofday(&tv, NULL);
+		if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+			r ^= (uint32_t)tv.tv_usec * 2654435761u;
+		free(m->name);
+		if (asprintf(&m->name, "%lld.M%06ldP%ldQ%luR%08x.%s", (long long)tv.tv_sec,
+			     (long)tv.tv_usec, (long)getpid(), ++t->counter, r, t->host) < 0) {
+			m->name = NULL;
+			return roam_error_set(e, "out of memory");
+		}
+		m->fd = openat(t->tmpfd, m->name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (m->fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (m->fd < 0)
+		return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot create a file in", t->where,
+				    errno);
+	return true;
+}
+
+/* the file stays in tmp/ until deliver_sync: see deliver.c */
+bool maildir_commit(struct deliver_msg *m, struct roam_error *e)
+{
+	struct deliver_target *t = m->t;
+	struct pending *p;
+
+	if (t->npending == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct pending *grown = realloc(t->pending, cap * sizeof(*grown));
+
+		if (!grown)
+			return roam_error_set(e, "out of memory");
+		t->pending = grown;
+		t->cap = cap;
+	}
+	/* start writeback now, so that deliver_sync mostly waits for nothing */
+	sync_file_range(m->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	p = &t->pending[t->npending++];
+	p->name = m->name;
+	p->size = m->size;
+	p->fd = m->fd;
+	if (t->npending > PENDING_FDS_MAX) {
+		/* deliver_sync opens it again: an fd limit is no reason to fsync here */
+		close(p->fd);
+		p->fd = -1;
+	}
+	m->name = NULL;
+	m->fd = -1;
+	return true;
+}
+
+static bool fsync_pending(struct deliver_target *t, struct pending *p, struct roam_error *e)
+{
+	int fd = p->fd >= 0 ? p->fd : openat(t->tmpfd, p->name, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fsync(fd) < 0) {
+		int err = errno;
+
+		if (fd >= 0 && p->fd < 0)
+			close(fd);
+		return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot sync", p->name, err);
+	}
+	if (p->fd < 0)
+		close(fd);
+	return true;
+}
+
+/* new/NAME,S=SIZE: the size lets readers (dovecot, mutt) skip a stat */
+static bool new_name(const struct pending *p, char *out, size_t size)
+{
+	return snprintf(out, size, "%s,S=%zu", p->name, p->size) < (int)size;
+}
+
+void maildir_drop_pending(struct deliver_target *t, size_t renamed)
+{
+	for (size_t i = 0; i < t->npending; i++) {
+		struct pending *p = &t->pending[i];
+		char name[512];
+
+		if (p->fd >= 0)
+			close(p->fd);
+		if (i < renamed && new_name(p, name, sizeof(name)))
+			unlinkat(t->newfd, name, 0);
+		else
+			unlinkat(t->tmpfd, p->name, 0);
+		free(p->name);
+	}
+	t->npending = 0;
+}
+
+/* fsync every file, then publish them all and fsync new/ once. On failure
+ * none of the batch stays: the caller records none of their UIDLs, so the
+ * next run fetches them again. */
+bool maildir_sync(struct deliver_target *t, struct roam_error *e)
+{
+	size_t i, renamed = 0;
+	char name[512];
+
+	for (i = 0; i < t->npending; i++)
+		if (!fsync_pending(t, &t->pending[i], e))
+			goto fail;
+	for (renamed = 0; renamed < t->npending; renamed++) {
+		struct pending *p = &t->pending[renamed];
+
+		if (!new_name(p, name, sizeof(name)) ||
+		    renameat(t->tmpfd, p->name, t->newfd, name) < 0) {
+			deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot move into new/", p->name,
+				     errno);
+			goto fail;
+		}
+	}
+	if (t->npending > 0 && fsync(t->newfd) < 0) {
+		deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot sync", "new/", errno);
+		goto fail;
+	}
+	for (i = 0; i < t->npending; i++) {
+		if (t->pending[i].fd >= 0)
+			close(t->pending[i].fd);
+		free(t->pending[i].name);
+	}
+	t->npending = 0;
+	return true;
+fail:
+	maildir_drop_pending(t, renamed);
+	return false;
+}

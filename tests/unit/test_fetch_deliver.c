@@ -1,0 +1,647 @@
+/* SPDX-License-Identifier: MIT */
+/* fetch/deliver: CRLF across chunks, mbox quoting and locking, Maildir names
+ * and batching, MDA exit status and early exit, full disk. Real files in a
+ * temporary directory, real sh for the MDA. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../fetch/deliver.h"
+#include "exits.h"
+
+static char dir[] = "/tmp/roam-test-deliver.XXXXXX";
+
+static int setup(void **s)
+{
+	(void)s;
+	/* SIGPIPE at its default: an MDA that exits early must not kill us */
+	signal(SIGPIPE, SIG_DFL);
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **s)
+{
+	char cmd[sizeof(dir) + 16];
+
+	(void)s;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static char *path_in(const char *name)
+{
+	static char p[2][sizeof(dir) + 256];
+	static int i;
+
+	i = !i;
+	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
+	return p[i];
+}
+
+static char *spec(const char *kind, const char *name)
+{
+	static char s[sizeof(dir) + 300];
+
+	snprintf(s, sizeof(s), "%s:%s", kind, path_in(name));
+	return s;
+}
+
+static size_t count_files(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	size_t n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* the whole file, NUL-terminated; *len its length */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	if (len)
+		*len = (size_t)n;
+	return buf;
+}
+
+/* the one message in MAILDIR/new, removed after reading */
+static char *take_new(const char *maildir)
+{
+	char sub[sizeof(dir) + 300], file[sizeof(sub) + 300];
+	struct dirent *de;
+	char *text = NULL;
+	DIR *d;
+
+	snprintf(sub, sizeof(sub), "%s/new", maildir);
+	assert_int_equal(count_files(sub), 1);
+	d = opendir(sub);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", sub, de->d_name);
+		text = slurp(file, NULL);
+		unlink(file);
+	}
+	closedir(d);
+	return text;
+}
+
+/* begin, one write per chunk, commit */
+static bool deliver_chunks(struct deliver_target *t, const char *const *chunks, size_t n,
+			   struct roam_error *e)
+{
+	struct deliver_msg *m = deliver_begin(t, e);
+
+	if (!m)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!deliver_write(m, chunks[i], strlen(chunks[i]), e)) {
+			deliver_abort(m);
+			return false;
+		}
+	}
+	return deliver_commit(m, e);
+}
+
+/* ---- CRLF → LF ------------------------------------------------------------ */
+
+static const char crlf_in[] =
+	"Subject: x\r\n\r\nline\r\n\r\nlone\rcr\r\r\nend \r\n.dot\r\nlast\r";
+static const char crlf_out[] =
+	"Subject: x\n\nline\n\nlone\rcr\r\nend \n.dot\nlast\r";
+
+static void crlf_split_at_every_position(void **s)
+{
+	struct roam_error e;
+	struct deliver_target *t;
+	const char *md = path_in("crlf");
+
+	(void)s;
+	t = deliver_open(spec("maildir", "crlf"), &e);
+	assert_non_null(t);
+	for (size_t cut = 0; cut <= strlen(crlf_in); cut++) {
+		char a[sizeof(crlf_in)], *got;
+		const char *chunks[2] = { a, crlf_in + cut };
+
+		memcpy(a, crlf_in, cut);
+		a[cut] = '\0';
+		assert_true(deliver_chunks(t, chunks, 2, &e));
+		assert_true(deliver_sync(t, &e));
+		got = take_new(md);
+		assert_string_equal(got, crlf_out);
+		free(got);
+	}
+	deliver_close(t);
+}
+
+static void crlf_one_byte_at_a_time(void **s)
+{
+	const char *chunks[sizeof(crlf_in)];
+	char bytes[sizeof(crlf_in)][2];
+	struct deliver_target *t;
+	struct roam_error e;
+	size_t n = strlen(crlf_in);
+	char *got;
+
+	(void)s;
+	for (size_t i = 0; i < n; i++) {
+		bytes[i][0] = crlf_in[i];
+		bytes[i][1] = '\0';
+		chunks[i] = bytes[i];
+	}
+	t = deliver_open(spec("maildir", "bytes"), &e);
+	assert_non_null(t);
+	assert_true(deliver_chunks(t, chunks, n, &e));
+	assert_true(deliver_sync(t, &e));
+	deliver_close(t);
+	got = take_new(path_in("bytes"));
+	assert_string_equal(got, crlf_out);
+	free(got);
+}
+
+/* ---- mbox ----------------------------------------------------------------- */
+
+static const char mbox_in[] =
+	"Return-Path: <sender@example.org>\r\nSubject: quoting\r\n\r\n"
+	"From the start\r\n>From one\r\n>>From two\r\nFrom\r\nFromage\r\n F"
+	"rom inside\r\nFrom \r\n>\r\n>F\r\nlast line without newline";
+static const char mbox_body[] =
+	"Return-Path: <sender@example.org>\nSubject: quoting\n\n"
+	">From the start\n>>From one\n>>>From two\nFrom\nFromage\n F"
+	"rom inside\n>From \n>\n>F\nlast line without newline\n\n";
+
+/* the mbox holds FROM_LINE_PREFIX…date\n then want, as many times as n */
+static void assert_mbox(const char *path, const char *sender, const char *want, int n)
+{
+	char prefix[300];
+	char *text = slurp(path, NULL), *p = text;
+
+	snprintf(prefix, sizeof(prefix), "From %s ", sender);
+	for (int i = 0; i < n; i++) {
+		char *nl;
+
+		assert_memory_equal(p, prefix, strlen(prefix));
+		nl = strchr(p, '\n');
+		assert_non_null(nl);
+		/* "Wed Nov 25 16:40:00 2026": 24 characters of ctime */
+		assert_int_equal(nl - p - (long)strlen(prefix), 24);
+		assert_memory_equal(nl + 1, want, strlen(want));
+		p = nl + 1 + strlen(want);
+	}
+	assert_string_equal(p, "");
+	free(text);
+}
+
+static void mbox_from_line_and_mboxrd_quoting(void **s)
+{
+	struct deliver_target *t;
+	struct roam_error e;
+	struct stat st;
+
+	(void)s;
+	t = deliver_open(spec("mbox", "quoting.mbox"), &e);
+	assert_non_null(t);
+	/* every split, so that the quoting state crosses chunk boundaries */
+	for (size_t cut = 0; cut <= strlen(mbox_in); cut++) {
+		char a[sizeof(mbox_in)];
+		const char *chunks[2] = { a, mbox_in + cut };
+
+		memcpy(a, mbox_in, cut);
+		a[cut] = '\0';
+		assert_true(deliver_chunks(t, chunks, 2, &e));
+	}
+	assert_true(deliver_sync(t, &e));
+	deliver_close(t);
+	assert_mbox(path_in("quoting.mbox"), "sender@example.org", mbox_body,
+		    (int)strlen(mbox_in) + 1);
+	/* the dotlock is gone */
+	assert_int_equal(stat(path_in("quoting.mbox.lock"), &st), -1);
+}
+
+static void mbox_sender_defaults_to_mailer_daemon(void **s)
+{
+	static const char *const bounce[] = { "Return-Path: <>\r\nSubject: b\r\n\r\nx\r\n" };
+	static const char *const none[] = { "Subject: n\r\n\r\nx\r\n" };
+	struct deliver_target *t;
+	struct roam_error e;
+
+	(void)s;
+	t = deliver_open(spec("mbox", "daemon.mbox"), &e);
+	assert_true(deliver_chunks(t, bounce, 1, &e));
+	deliver_close(t);
+	assert_mbox(path_in("daemon.mbox"), "MAILER-DAEMON", "Return-Path: <>\nSubject: b\n\nx\n\n",
+		    1);
+	t = deliver_open(spec("mbox", "none.mbox"), &e);
+	assert_true(deliver_chunks(t, none, 1, &e));
+	deliver_close(t);
+	assert_mbox(path_in("none.mbox"), "MAILER-DAEMON", "Subject: n\n\nx\n\n", 1);
+}
+
+static void mbox_repairs_a_missing_blank_line(void **s)
+{
+	static const char *const msg[] = { "Subject: r\r\n\r\nx\r\n" };
+	struct deliver_target *t;
+	struct roam_error e;
+	FILE *f = fopen(path_in("repair.mbox"), "w");
+	char *text;
+
+	(void)s;
+	fputs("From a Wed Nov 25 16:40:00 2026\nSubject: old\n\nno newline", f);
+	fclose(f);
+	t = deliver_open(spec("mbox", "repair.mbox"), &e);
+	assert_true(deliver_chunks(t, msg, 1, &e));
+	deliver_close(t);
+	text = slurp(path_in("repair.mbox"), NULL);
+	assert_non_null(strstr(text, "no newline\n\nFrom MAILER-DAEMON "));
+	free(text);
+}
+
+static void mbox_abort_truncates_back(void **s)
+{
+	static const char old[] = "From a Wed Nov 25 16:40:00 2026\nSubject: old\n\nbody\n\n";
+	struct deliver_target *t;
+	struct deliver_msg *m;
+	struct roam_error e;
+	char big[100000];
+	size_t len;
+	char *text;
+	FILE *f = fopen(path_in("abort.mbox"), "w");
+
+	(void)s;
+	fputs(old, f);
+	fclose(f);
+	memset(big, 'y', sizeof(big));
+	t = deliver_open(spec("mbox", "abort.mbox"), &e);
+	m = deliver_begin(t, &e);
+	assert_non_null(m);
+	/* more than the write buffer: part of it is in the file already */
+	for (int i = 0; i < 3; i++)
+		assert_true(deliver_write(m, big, sizeof(big), &e));
+	deliver_abort(m);
+	deliver_close(t);
+	text = slurp(path_in("abort.mbox"), &len);
+	assert_int_equal(len, strlen(old));
+	assert_string_equal(text, old);
+	free(text);
+}
+
+static void mbox_waits_for_no_stale_dotlock(void **s)
+{
+	static const char *const msg[] = { "Subject: s\r\n\r\nx\r\n" };
+	struct deliver_target *t;
+	struct roam_error e;
+	struct timespec old[2] = { { .tv_sec = 1000 }, { .tv_sec = 1000 } };
+	int fd = open(path_in("stale.mbox.lock"), O_CREAT | O_WRONLY, 0644);
+
+	(void)s;
+	/* a lock left by a crash long ago is removed, not waited for */
+	assert_true(fd >= 0);
+	assert_int_equal(futimens(fd, old), 0);
+	close(fd);
+	t = deliver_open(spec("mbox", "stale.mbox"), &e);
+	assert_true(deliver_chunks(t, msg, 1, &e));
+	deliver_close(t);
+	assert_mbox(path_in("stale.mbox"), "MAILER-DAEMON", "Subject: s\n\nx\n\n", 1);
+	assert_int_equal(access(path_in("stale.mbox.lock"), F_OK), -1);
+}
+
+/* ---- Maildir -------------------------------------------------------------- */
+
+static void maildir_is_created_with_tmp_new_cur(void **s)
+{
+	struct deliver_target *t;
+	struct roam_error e;
+	struct stat st;
+
+	(void)s;
+	t = deliver_open(spec("maildir", "fresh"), &e);
+	assert_non_null(t);
+	deliver_close(t);
+	assert_int_equal(stat(path_in("fresh/tmp"), &st), 0);
+	assert_int_equal(stat(path_in("fresh/new"), &st), 0);
+	assert_int_equal(stat(path_in("fresh/cur"), &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+}
+
+/* n messages, committed without a sync in between */
+static void burst(const char *maildir_spec, int n)
+{
+	static const char *const msg[] = { "Subject: burst\r\n\r\nx\r\n" };
+	struct deliver_target *t;
+	struct roam_error e;
+
+	t = deliver_open(maildir_spec, &e);
+	assert_non_null(t);
+	for (int i = 0; i < n; i++)
+		assert_true(deliver_chunks(t, msg, 1, &e));
+	assert_true(deliver_sync(t, &e));
+	deliver_close(t);
+}
+
+static void maildir_names_unique_under_a_burst(void **s)
+{
+	char sp[sizeof(dir) + 300];
+	pid_t pid;
+	int status;
+
+	(void)s;
+	/* two processes at once, more messages than the kept fds */
+	snprintf(sp, sizeof(sp), "%s", spec("maildir", "burst"));
+	pid = fork();
+	if (pid == 0) {
+		burst(sp, 300);
+		_exit(0);
+	}
+	burst(sp, 300);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(status, 0);
+	assert_int_equal(count_files(path_in("burst/new")), 600);
+	assert_int_equal(count_files(path_in("burst/tmp")), 0);
+}
+
+static void commit_is_invisible_until_sync(void **s)
+{
+	static const char *const msg[] = { "Subject: later\r\n\r\nx\r\n" };
+	struct deliver_target *t;
+	struct roam_error e;
+
+	(void)s;
+	t = deliver_open(spec("maildir", "later"), &e);
+	assert_true(deliver_chunks(t, msg, 1, &e));
+	assert_int_equal(count_files(path_in("later/new")), 0);
+	assert_true(deliver_sync(t, &e));
+	assert_int_equal(count_files(path_in("later/new")), 1);
+	assert_int_equal(count_files(path_in("later/tmp")), 0);
+	/* committed, never synced, closed: its UIDL was never recorded, so it
+	 * must not stay (the next run fetches it again) */
+	assert_true(deliver_chunks(t, msg, 1, &e));
+	deliver_close(t);
+	assert_int_equal(count_files(path_in("later/new")), 1);
+	assert_int_equal(count_files(path_in("later/tmp")), 0);
+}
+
+static void abort_leaves_nothing(void **s)
+{
+	struct deliver_target *t;
+	struct deliver_msg *m;
+	struct roam_error e;
+
+	(void)s;
+	t = deliver_open(spec("maildir", "abort"), &e);
+	m = deliver_begin(t, &e);
+	assert_non_null(m);
+	assert_int_equal(count_files(path_in("abort/tmp")), 1);
+	assert_true(deliver_write(m, "Subject: a\r\n\r\npart", 19, &e));
+	deliver_abort(m);
+	assert_true(deliver_sync(t, &e));
+	deliver_close(t);
+	assert_int_equal(count_files(path_in("abort/tmp")), 0);
+	assert_int_equal(count_files(path_in("abort/new")), 0);
+}
+
+static void one_message_at_a_time(void **s)
+{
+	struct deliver_target *t;
+	struct deliver_msg *m;
+	struct roam_error e = { .msg = "" };
+
+	(void)s;
+	t = deliver_open(spec("maildir", "one"), &e);
+	m = deliver_begin(t, &e);
+	assert_non_null(m);
+	assert_null(deliver_begin(t, &e));
+	assert_non_null(strstr(e.msg, "already"));
+	deliver_abort(m);
+	deliver_close(t);
+}
+
+/* RLIMIT_FSIZE gives EFBIG on demand, like a full disk */
+static void full_disk_fails_and_leaves_nothing(void **s)
+{
+	struct rlimit old, small = { .rlim_cur = 200000 };
+	struct deliver_target *t, *mb;
+	struct deliver_msg *m;
+	struct roam_error e = { .msg = "" };
+	static char big[64 * 1024];
+	bool ok = true;
+	size_t len;
+	char *text;
+
+	(void)s;
+	memset(big, 'z', sizeof(big));
+	t = deliver_open(spec("maildir", "full"), &e);
+	mb = deliver_open(spec("mbox", "full.mbox"), &e);
+	assert_true(t && mb);
+	getrlimit(RLIMIT_FSIZE, &old);
+	small.rlim_max = old.rlim_max;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+
+	m = deliver_begin(t, &e);
+	for (int i = 0; i < 8 && ok; i++)
+		ok = deliver_write(m, big, sizeof(big), &e);
+	ok = ok && deliver_commit(m, &e);
+	if (ok)
+		m = NULL;
+	deliver_abort(m);
+	assert_false(ok);
+	assert_non_null(strstr(e.msg, "File too large"));
+	assert_int_equal(deliver_exit_code(t), FETCH_EXIT_IOERR);
+
+	/* mbox: back to its old size */
+	m = deliver_begin(mb, &e);
+	assert_true(deliver_write(m, "Subject: f\r\n\r\n", 14, &e));
+	ok = true;
+	for (int i = 0; i < 8 && ok; i++)
+		ok = deliver_write(m, big, sizeof(big), &e);
+	assert_false(ok);
+	deliver_abort(m);
+	assert_int_equal(deliver_exit_code(mb), FETCH_EXIT_IOERR);
+
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	deliver_close(t);
+	deliver_close(mb);
+	assert_int_equal(count_files(path_in("full/tmp")), 0);
+	assert_int_equal(count_files(path_in("full/new")), 0);
+	text = slurp(path_in("full.mbox"), &len);
+	assert_int_equal(len, 0);
+	free(text);
+}
+
+/* ---- MDA ------------------------------------------------------------------ */
+
+static void mda_gets_the_message_on_stdin(void **s)
+{
+	char cmd[sizeof(dir) + 300];
+	struct deliver_target *t;
+	struct roam_error e;
+	const char *chunks[] = { "Subject: m\r", "\n\r\nbody\r\n" };
+	char *text;
+
+	(void)s;
+	snprintf(cmd, sizeof(cmd), "mda:cat >%s", path_in("mda.out"));
+	t = deliver_open(cmd, &e);
+	assert_non_null(t);
+	assert_true(deliver_chunks(t, chunks, 2, &e));
+	assert_true(deliver_sync(t, &e));
+	deliver_close(t);
+	text = slurp(path_in("mda.out"), NULL);
+	assert_string_equal(text, "Subject: m\n\nbody\n");
+	free(text);
+}
+
+static void mda_failure_is_delivery_error(void **s)
+{
+	static const char *const msg[] = { "Subject: f\r\n\r\nx\r\n" };
+	struct deliver_target *t;
+	struct roam_error e = { .msg = "" };
+
+	(void)s;
+	t = deliver_open("mda:false", &e);
+	assert_non_null(t);
+	assert_false(deliver_chunks(t, msg, 1, &e));
+	assert_int_equal(deliver_exit_code(t), FETCH_EXIT_DELIVERY);
+	assert_non_null(strstr(e.msg, "exit status 1"));
+	deliver_close(t);
+	t = deliver_open("mda:kill -TERM $$", &e);
+	assert_false(deliver_chunks(t, msg, 1, &e));
+	assert_non_null(strstr(e.msg, "signal 15"));
+	deliver_close(t);
+}
+
+/* a big message to an MDA that never reads: EPIPE, not SIGPIPE; the exit
+ * status still decides */
+static void mda_exiting_early_does_not_kill_us(void **s)
+{
+	static char big[256 * 1024];
+	static const char *const cmds[] = { "mda:exec 0<&-; exit 0", "mda:exec 0<&-; exit 75" };
+	struct roam_error e = { .msg = "" };
+
+	(void)s;
+	memset(big, 'p', sizeof(big));
+	for (int c = 0; c < 2; c++) {
+		struct deliver_target *t = deliver_open(cmds[c], &e);
+		struct deliver_msg *m = deliver_begin(t, &e);
+
+		assert_non_null(m);
+		for (int i = 0; i < 16; i++)
+			assert_true(deliver_write(m, big, sizeof(big), &e));
+		assert_int_equal(deliver_commit(m, &e), c == 0);
+		if (c == 1) {
+			assert_int_equal(deliver_exit_code(t), FETCH_EXIT_DELIVERY);
+			assert_non_null(strstr(e.msg, "exit status 75"));
+		}
+		deliver_close(t);
+	}
+}
+
+static void mda_abort_delivers_nothing(void **s)
+{
+	char cmd[sizeof(dir) + 300];
+	struct deliver_target *t;
+	struct deliver_msg *m;
+	struct roam_error e;
+
+	(void)s;
+	/* the MDA writes only once its stdin ends; abort must kill it first */
+	snprintf(cmd, sizeof(cmd), "mda:m=$(cat); printf %%s \"$m\" >%s", path_in("aborted"));
+	t = deliver_open(cmd, &e);
+	m = deliver_begin(t, &e);
+	assert_true(deliver_write(m, "Subject: a\r\n\r\npart", 19, &e));
+	deliver_abort(m);
+	deliver_close(t);
+	assert_int_equal(access(path_in("aborted"), F_OK), -1);
+}
+
+/* ---- specs ------------------------------------------------------------------ */
+
+static void bad_specs_say_why(void **s)
+{
+	static const char *const bad[] = { "", "maildir:", "mbox:", "mda:", "pop3:x", "Maildir" };
+	struct roam_error e;
+
+	(void)s;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		e.msg[0] = '\0';
+		assert_null(deliver_open(bad[i], &e));
+		assert_non_null(strstr(e.msg, "delivery"));
+	}
+	e.msg[0] = '\0';
+	assert_null(deliver_open(spec("maildir", "no/such/parent"), &e));
+	assert_non_null(strstr(e.msg, "cannot create Maildir"));
+}
+
+static void tilde_is_home(void **s)
+{
+	struct deliver_target *t;
+	struct roam_error e;
+	char *old = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+
+	(void)s;
+	setenv("HOME", dir, 1);
+	t = deliver_open("maildir:~/homemail", &e);
+	assert_non_null(t);
+	deliver_close(t);
+	assert_int_equal(access(path_in("homemail/new"), F_OK), 0);
+	if (old)
+		setenv("HOME", old, 1);
+	free(old);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(crlf_split_at_every_position),
+		cmocka_unit_test(crlf_one_byte_at_a_time),
+		cmocka_unit_test(mbox_from_line_and_mboxrd_quoting),
+		cmocka_unit_test(mbox_sender_defaults_to_mailer_daemon),
+		cmocka_unit_test(mbox_repairs_a_missing_blank_line),
+		cmocka_unit_test(mbox_abort_truncates_back),
+		cmocka_unit_test(mbox_waits_for_no_stale_dotlock),
+		cmocka_unit_test(maildir_is_created_with_tmp_new_cur),
+		cmocka_unit_test(maildir_names_unique_under_a_burst),
+		cmocka_unit_test(commit_is_invisible_until_sync),
+		cmocka_unit_test(abort_leaves_nothing),
+		cmocka_unit_test(one_message_at_a_time),
+		cmocka_unit_test(full_disk_fails_and_leaves_nothing),
+		cmocka_unit_test(mda_gets_the_message_on_stdin),
+		cmocka_unit_test(mda_failure_is_delivery_error),
+		cmocka_unit_test(mda_exiting_early_does_not_kill_us),
+		cmocka_unit_test(mda_abort_delivers_nothing),
+		cmocka_unit_test(bad_specs_say_why),
+		cmocka_unit_test(tilde_is_home),
+	};
+
+	return cmocka_run_group_tests_name("fetch_deliver", tests, setup, teardown);
+}
