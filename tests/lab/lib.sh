@@ -76,7 +76,11 @@
 #                             starting with "From " and lines starting with ".".
 #
 # Every helper returns non-zero and says why on stderr ("lab: …") when it fails,
-# so `ok "sshd starts" lab_sshd 127.0.0.1` reports it as a failed test.
+# so `ok "sshd starts" lab_sshd 127.0.0.1` reports it as a failed test. ok, is and
+# like return their result too (a test under set -e stops at its first failure;
+# the trap still cleans up). Several lab_sshd / lab_dovecot calls are fine: every
+# one is stopped on exit, the variables describe the latest, and
+# lab_dovecot_stop/start act on the latest dovecot.
 
 : "${ROAM_TOP:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${ROAM_BUILD:=$ROAM_TOP/build}"
