@@ -230,9 +230,10 @@ lab_cleanup() {
 	local - kind val pids
 	set +e
 	if [ -f "$LAB_TMP/.cleanup" ]; then
-		# servers first (newest first), then namespaces
+		# servers first (newest first), then namespaces. KILL after 250 ms: a
+		# dovecot master and its log process can otherwise linger for a second.
 		while read -r kind val; do
-			[ "$kind" = pidfile ] && _lab_stop_pidfile "$val"
+			[ "$kind" = pidfile ] && _lab_stop_pidfile "$val" 25
 		done < <(tac "$LAB_TMP/.cleanup")
 		while read -r kind val; do
 			[ "$kind" = netns ] || continue
