@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * register.c — the mobile tells the gateway where it is now.
+ *
+ * The mobile runs `ssh -T GATEWAY`; the gateway's authorized_keys forces
+ * `roam-tunnel register` for that key. The new remote is the address the ssh
+ * connection came from (SSH_CONNECTION), never anything the client says, so a
+ * stolen key can only point the tunnel at the thief's own address, and
+ * allow_from can narrow even that.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "render.h"
+#include "tunnel.h"
+
+/* SSH_CONNECTION is "CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT" */
+bool tunnel_register_client(const char *conn, struct in_addr *client, struct roam_error *e)
+{
+	char ip[INET6_ADDRSTRLEN];
+	size_t n;
+
+	if (!conn || !*conn)
+		return roam_error_set(e, "SSH_CONNECTION is not set: register runs as an ssh forced command");
+	n = strcspn(conn, " ");
+	if (n == 0 || n >= sizeof(ip) || conn[n] != ' ')
+		return roam_error_set(e, "SSH_CONNECTION '%s' not understood", conn);
+	memcpy(ip, conn, n);
+	ip[n] = '\0';
+	/* sshd may report an IPv4 client as an IPv4-mapped IPv6 address */
+	if (!strncmp(ip, "::ffff:", 7) && strchr(ip + 7, '.'))
+		memmove(ip, ip + 7, n - 6);
+	if (inet_pton(AF_INET, ip, client) != 1)
+		return roam_error_set(e, "client address '%s' is not IPv4", ip);
+	return true;
+}
+
+bool tunnel_register_allowed(const struct tunnel_cfg *cfg, struct in_addr client,
+			     struct roam_error *e)
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &client, a, sizeof(a));
+	if (!roam_ipv4_is_unicast(client))
+		return roam_error_set(e, "client address %s is not unicast", a);
+	if (!cfg->nallow)
+		return true;
+	for (size_t i = 0; i < cfg->nallow; i++)
+		if (roam_prefix_contains(&cfg->allow_from[i], client))
+			return true;
+	return roam_error_set(e, "client address %s is outside allow_from", a);
+}
+
+int tunnel_register_call(const char *dest, struct roam_error *e)
+{
+	const char *ssh = getenv("ROAM_TUNNEL_SSH");
+	int status, fd;
+	pid_t pid;
+
+	if (!ssh || !*ssh)
+		ssh = "ssh";
+	pid = fork();
+	if (pid < 0)
+		return roam_error_set(e, "fork: %s", strerror(errno)), -1;
+	if (pid == 0) {
+		/* the forced command ignores stdin; never let ssh read ours */
+		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			dup2(fd, 0);
+		execlp(ssh, ssh, "-T", "-o", "BatchMode=yes", "--", dest, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return roam_error_set(e, "waitpid: %s", strerror(errno)), -1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return roam_error_set(e, "cannot run %s", ssh), -1;
+	if (!WIFEXITED(status))
+		return roam_error_set(e, "%s killed by signal %d", ssh, WTERMSIG(status)), -1;
+	return WEXITSTATUS(status);
+}
+
+enum tunnel_result tunnel_register(struct tunnel_run *r, const char *conn, struct roam_error *e)
+{
+	struct tunnel_plan probe = { .n = 1 };
+	struct tun_objs have = { 0 };
+	struct tunnel_state st;
+	struct tun_obj want;
+	struct in_addr client;
+	char cmd[TUN_RENDER_MAX], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	enum tunnel_result res = TUNNEL_FAILED;
+
+	if (r->cfg->role != ROLE_GATEWAY)
+		return roam_error_set(e, "register: only a gateway accepts registrations"), TUNNEL_BADUSE;
+	if (!tunnel_register_client(conn, &client, e) || !tunnel_register_allowed(r->cfg, client, e))
+		return TUNNEL_REFUSED;
+	probe.obj[0].kind = TUN_LINK;
+	snprintf(probe.obj[0].link.name, IFNAMSIZ, "%s", r->cfg->name);
+	if (!tunnel_state_load(r->cfg->name, &st, e) || !tun_nl_read(r->nl, &probe, &have, e))
+		goto out;
+	if (!have.n) {
+		roam_error_set(e, "%s is not up: run roam-tunnel up first", r->cfg->name);
+		goto out;
+	}
+	want = have.v[0];
+	want.link.remote = client;
+	inet_ntop(AF_INET, &have.v[0].link.remote, a, sizeof(a));
+	inet_ntop(AF_INET, &client, b, sizeof(b));
+	res = TUNNEL_OK;
+	if (have.v[0].link.remote.s_addr != client.s_addr) {
+		tun_render_change(&want, &have.v[0], cmd, sizeof(cmd));
+		if (r->dry_run) {
+			fprintf(r->out, "%s\n", cmd);
+			goto out;
+		}
+		/* in place: the link keeps its index, addresses and routes */
+		st.remote = client;
+		if (!tun_nl_change(r->nl, &want, &have.v[0], e) ||
+		    !tunnel_state_save(r->cfg->name, &st, e)) {
+			res = TUNNEL_FAILED;
+			goto out;
+		}
+		r->changes = tun_nl_changes(r->nl);
+		roam_notice("%s: remote %s -> %s (registered over ssh)", r->cfg->name, a, b);
+	} else {
+		roam_info("%s: remote %s unchanged", r->cfg->name, b);
+	}
+	fprintf(r->out, "%s remote %s\n", r->cfg->name, b);
+out:
+	tun_objs_free(&have);
+	return res;
+}

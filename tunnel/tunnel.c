@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/* tunnel.c — up, down, status and roam: plan → diff → apply → verify. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "render.h"
+#include "tunnel.h"
+
+struct snapshot {
+	struct tunnel_env env;
+	struct tunnel_state st;
+	struct tunnel_plan plan;
+	struct tun_objs have;
+	struct tun_diff diff;
+};
+
+/* what was done, to undo it back to front */
+struct journal {
+	struct {
+		struct tun_obj done, before;
+		bool created;
+	} step[TUN_MAX_OBJS * 2];
+	size_t n;
+};
+
+/* down and status must work when the uplink is gone (the laptop is offline):
+ * identity is all they need, so an unknown uplink or address is left blank */
+static bool snapshot(struct tunnel_run *r, struct snapshot *s, bool lenient, struct roam_error *e)
+{
+	memset(s, 0, sizeof(*s));
+	if (!tunnel_state_load(r->cfg->name, &s->st, e) || !tun_nl_env(r->nl, r->cfg, &s->env, e))
+		return false;
+	s->env.registered = s->st.remote;
+	if (lenient && !s->env.uplink[0])
+		snprintf(s->env.uplink, sizeof(s->env.uplink), "%s", "(none)");
+	if (lenient && r->cfg->local_auto && !s->env.local.s_addr) {
+		struct tunnel_cfg c = *r->cfg;
+
+		c.local_auto = false;	/* plan "local any" rather than fail */
+		if (!tunnel_plan_build(&c, &s->env, &s->plan, e))
+			return false;
+	} else if (!tunnel_plan_build(r->cfg, &s->env, &s->plan, e)) {
+		return false;
+	}
+	if (!tun_nl_read(r->nl, &s->plan, &s->have, e)) {
+		tun_objs_free(&s->have);
+		return false;
+	}
+	tunnel_diff(&s->plan, &s->have, &s->diff);
+	return true;
+}
+
+static void show(struct tunnel_run *r, const char *cmds)
+{
+	if (r->dry_run) {
+		fprintf(r->out, "%s\n", cmds);
+		return;
+	}
+	for (const char *p = cmds; *p;) {	/* one log line per command */
+		int len = (int)strcspn(p, "\n");
+
+		roam_info("%.*s", len, p);
+		p += len + (p[len] == '\n');
+	}
+}
+
+static void rollback(struct tunnel_run *r, struct journal *j)
+{
+	struct roam_error ue;
+	char cmd[TUN_RENDER_MAX];
+
+	while (j->n--) {
+		const struct tun_obj *done = &j->step[j->n].done, *before = &j->step[j->n].before;
+		bool ok;
+
+		if (j->step[j->n].created) {
+			tun_render_del(done, cmd, sizeof(cmd));
+			ok = tun_nl_del(r->nl, done, &ue);
+		} else {
+			tun_render_change(before, done, cmd, sizeof(cmd));
+			ok = tun_nl_change(r->nl, before, done, &ue);
+		}
+		if (ok)
+			roam_info("rollback: %s", cmd);
+		else
+			roam_err("rollback failed: %s", ue.msg);
+	}
+}
+
+static bool apply_one(struct tunnel_run *r, struct snapshot *s, size_t i, struct journal *j,
+		      struct roam_error *e)
+{
+	const struct tun_obj *want = &s->plan.obj[i], *have = &s->diff.current[i];
+	char cmd[TUN_RENDER_MAX];
+	bool created = s->diff.state[i] == TUN_MISSING;
+
+	if (created)
+		tun_render_add(want, cmd, sizeof(cmd));
+	else
+		tun_render_change(want, have, cmd, sizeof(cmd));
+	show(r, cmd);
+	if (r->dry_run)
+		return true;
+	if (!(created ? tun_nl_add(r->nl, want, e) : tun_nl_change(r->nl, want, have, e)))
+		return false;
+	j->step[j->n].done = *want;
+	j->step[j->n].before = *have;
+	j->step[j->n++].created = created;
+	if (created)
+		tunnel_state_mark_created(&s->st, want);
+	if (want->kind == TUN_SYSCTL && have->sysctl.value == 0 && s->st.forward_was < 0)
+		s->st.forward_was = 0;	/* down turns it off again, and only then */
+	return true;
+}
+
+static bool verify(struct tunnel_run *r, const struct snapshot *s, struct roam_error *e)
+{
+	struct tun_objs again = { 0 };
+	struct tun_diff d;
+	char what[TUN_RENDER_MAX];
+	bool ok = tun_nl_read(r->nl, &s->plan, &again, e);
+
+	if (ok) {
+		tunnel_diff(&s->plan, &again, &d);
+		for (size_t i = 0; ok && i < d.n; i++)
+			if (d.state[i] != TUN_PRESENT) {
+				tun_describe(&s->plan.obj[i], what, sizeof(what));
+				ok = roam_error_set(e, "verify: %s is %s after applying", what,
+						    tun_state_name(d.state[i]));
+			}
+	}
+	tun_objs_free(&again);
+	return ok;
+}
+
+/* applies the diff; on any failure undoes what it did */
+static bool apply_diff(struct tunnel_run *r, struct snapshot *s, struct roam_error *e)
+{
+	struct journal *j = calloc(1, sizeof(*j));
+	bool ok = j != NULL;
+
+	if (!j)
+		return roam_error_set(e, "out of memory");
+	for (size_t i = 0; ok && i < s->plan.n; i++)
+		if (s->diff.state[i] != TUN_PRESENT)
+			ok = apply_one(r, s, i, j, e);
+	r->changes = tun_nl_changes(r->nl);
+	if (ok && j->n)
+		ok = verify(r, s, e) && tunnel_state_save(r->cfg->name, &s->st, e);
+	if (!ok && j->n) {
+		roam_warn("error after %zu change%s: rolling back", j->n, j->n == 1 ? "" : "s");
+		rollback(r, j);
+	}
+	free(j);
+	return ok;
+}
+
+enum tunnel_result tunnel_up(struct tunnel_run *r, struct roam_error *e)
+{
+	struct snapshot *s = malloc(sizeof(*s));
+	enum tunnel_result res = TUNNEL_FAILED;
+
+	if (!s)
+		return roam_error_set(e, "out of memory"), TUNNEL_FAILED;
+	if (snapshot(r, s, false, e) && apply_diff(r, s, e)) {
+		res = TUNNEL_OK;
+		if (!r->dry_run)
+			roam_info("%s: up, %u change%s", r->cfg->name, r->changes,
+				  r->changes == 1 ? "" : "s");
+	}
+	tun_objs_free(&s->have);
+	free(s);
+	return res;
+}
+
+static bool remove_one(struct tunnel_run *r, struct snapshot *s, size_t i, struct roam_error *e)
+{
+	const struct tun_obj *want = &s->plan.obj[i], *have = &s->diff.current[i];
+	char cmd[TUN_RENDER_MAX];
+	struct tun_obj off = *have;
+
+	if (s->diff.state[i] == TUN_MISSING)
+		return true;
+	if (want->kind == TUN_SYSCTL) {
+		/* only when roam turned it on, and only if it is still on */
+		if (s->st.forward_was != 0 || have->sysctl.value == 0)
+			return true;
+		off.sysctl.value = 0;
+	} else if (s->st.exists && !tunnel_state_was_created(&s->st, want)) {
+		return true;	/* it was there before `up`: not ours to remove */
+	}
+	tun_render_del(&off, cmd, sizeof(cmd));
+	show(r, cmd);
+	if (r->dry_run)
+		return true;
+	return off.kind == TUN_SYSCTL ? tun_nl_change(r->nl, &off, have, e)
+				      : tun_nl_del(r->nl, &off, e);
+}
+
+enum tunnel_result tunnel_down(struct tunnel_run *r, struct roam_error *e)
+{
+	struct snapshot *s = malloc(sizeof(*s));
+	enum tunnel_result res = TUNNEL_FAILED;
+	struct roam_error first = { "" };
+	bool ok = true;
+
+	if (!s)
+		return roam_error_set(e, "out of memory"), TUNNEL_FAILED;
+	if (!snapshot(r, s, true, e))
+		goto out;
+	/* back to front; an error does not stop the rest: leave as little as we can */
+	for (size_t i = s->plan.n; i--;)
+		if (!remove_one(r, s, i, e)) {
+			roam_err("%s", e->msg);
+			if (ok)
+				first = *e;
+			ok = false;
+		}
+	r->changes = tun_nl_changes(r->nl);
+	if (!ok)
+		*e = first;
+	else if (!r->dry_run && !tunnel_state_remove(r->cfg->name, e))
+		ok = false;
+	if (ok && !r->dry_run)
+		roam_info("%s: down, %u change%s", r->cfg->name, r->changes,
+			  r->changes == 1 ? "" : "s");
+	res = ok ? TUNNEL_OK : TUNNEL_FAILED;
+out:
+	tun_objs_free(&s->have);
+	free(s);
+	return res;
+}
+
+enum tunnel_result tunnel_status(struct tunnel_run *r, struct roam_error *e)
+{
+	struct snapshot *s = malloc(sizeof(*s));
+	enum tunnel_result res = TUNNEL_FAILED;
+	char what[TUN_RENDER_MAX], kernel[TUN_RENDER_MAX];
+	bool link = false;
+
+	if (!s)
+		return roam_error_set(e, "out of memory"), TUNNEL_FAILED;
+	if (!snapshot(r, s, true, e))
+		goto out;
+	for (size_t i = 0; i < s->plan.n; i++) {
+		tun_describe(&s->plan.obj[i], what, sizeof(what));
+		fprintf(r->out, "%-9s  %s\n", tun_state_name(s->diff.state[i]), what);
+		if (s->diff.state[i] == TUN_DIFFERENT) {
+			tun_describe(&s->diff.current[i], kernel, sizeof(kernel));
+			fprintf(r->out, "%-9s    kernel: %s\n", "", kernel);
+		}
+		if (s->plan.obj[i].kind == TUN_LINK)
+			link = s->diff.state[i] != TUN_MISSING;
+	}
+	res = s->diff.present == s->plan.n ? TUNNEL_OK : link ? TUNNEL_PARTIAL : TUNNEL_DOWN;
+out:
+	tun_objs_free(&s->have);
+	free(s);
+	return res;
+}
+
+static size_t link_index(const struct tunnel_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->obj[i].kind == TUN_LINK)
+			return i;
+	return 0;
+}
+
+enum tunnel_result tunnel_roam(struct tunnel_run *r, struct roam_error *e)
+{
+	struct snapshot *s;
+	enum tunnel_result res = TUNNEL_FAILED;
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	size_t li;
+
+	if (r->cfg->role != ROLE_MOBILE)
+		return roam_error_set(e, "roam: only a mobile roams (role = gateway)"), TUNNEL_BADUSE;
+	if (!(s = malloc(sizeof(*s))))
+		return roam_error_set(e, "out of memory"), TUNNEL_FAILED;
+	if (!snapshot(r, s, false, e))
+		goto out;
+	li = link_index(&s->plan);
+	if (s->diff.state[li] == TUN_MISSING) {
+		roam_error_set(e, "%s is not up: nothing to roam (run roam-tunnel up)", r->cfg->name);
+		res = TUNNEL_DOWN;
+		goto out;
+	}
+	if (s->diff.present == s->plan.n) {
+		roam_info("%s: no new address or router, nothing to do", r->cfg->name);
+		res = TUNNEL_OK;
+		goto out;
+	}
+	if (!apply_diff(r, s, e))
+		goto out;
+	if (!r->dry_run && s->diff.state[li] == TUN_DIFFERENT)
+		roam_notice("%s: local %s -> %s", r->cfg->name,
+			    inet_ntop(AF_INET, &s->diff.current[li].link.local, a, sizeof(a)),
+			    inet_ntop(AF_INET, &s->plan.obj[li].link.local, b, sizeof(b)));
+	res = TUNNEL_OK;
+	if (!r->cfg->reg[0])
+		goto out;
+	if (r->dry_run) {
+		fprintf(r->out, "ssh -T %s\n", r->cfg->reg);
+		goto out;
+	}
+	switch (tunnel_register_call(r->cfg->reg, e)) {
+	case 0:
+		roam_notice("%s: registered with %s", r->cfg->name, r->cfg->reg);
+		break;
+	case 5:		/* the gateway's TUNNEL_EXIT_REFUSED, passed through by ssh */
+		roam_error_set(e, "registration with %s refused", r->cfg->reg);
+		res = TUNNEL_REFUSED;
+		break;
+	case -1:
+		res = TUNNEL_FAILED;
+		break;
+	default:
+		roam_error_set(e, "registration with %s failed", r->cfg->reg);
+		res = TUNNEL_FAILED;
+	}
+out:
+	tun_objs_free(&s->have);
+	free(s);
+	return res;
+}
