@@ -101,9 +101,10 @@ rl_message() {
 	local h
 	for h in "$@"; do printf '%s\n' "$h"; done
 	printf '\n'
-	# a body of about BYTES bytes, lines of 72
+	# a body of about BYTES bytes, lines of 72, and the empty line that
+	# procmail would otherwise add at the end
 	head -c "$bytes" /dev/zero | tr '\0' 'x' | fold -w 72
-	printf '\n'
+	printf '\n\n'
 }
 
 rl_deliver() {
