@@ -154,6 +154,7 @@ static int pass(struct run *r, bool first)
 	size_t alive = 0, failed = 0;
 	struct roam_error e;
 	enum roam_probe_method used;
+	sigset_t block, saved;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	used = roam_probe_run(r->probe, r->n, &r->set.opts, &e);
@@ -165,6 +166,12 @@ static int pass(struct run *r, bool first)
 	roam_info("probed %zu target%s with %s in %ld ms", r->n, r->n == 1 ? "" : "s",
 		  roam_probe_method_name(used),
 		  (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	/* a signal now would kill us between a temporary file and its rename */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &saved);
 	for (size_t i = 0; i < r->n; i++) {
 		struct probe_target *t = &r->t[i];
 		bool changed = probe_hyst_step(&t->hyst, r->probe[i].alive, r->need);
@@ -179,6 +186,7 @@ static int pass(struct run *r, bool first)
 			print_one(r, t, &r->probe[i], now);
 		alive += t->hyst.alive;
 	}
+	sigprocmask(SIG_SETMASK, &saved, NULL);
 	fflush(stdout);
 	if (failed)
 		return PROBE_EXIT_SYSTEM;

@@ -17,3 +17,6 @@ test_probestate_SRCS := tests/unit/test_probestate.c
 test_probestate_LIBS := $(LIBS_CMOCKA)
 test_probe_cli_SRCS := tests/unit/test_probe_cli.c $(PROBE_CORE)
 test_probe_cli_LIBS := $(LIBS_INIH) $(LIBS_CMOCKA)
+
+TEST_TOOLS += probe-statetool
+probe-statetool_SRCS := tests/probe-statetool.c
