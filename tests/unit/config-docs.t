@@ -12,7 +12,7 @@ trap 'rm -f "$code" "$sample" "$manual"' EXIT
 "$keys_tool" | awk '{ print $1, $2 }' | sort >"$code"
 # etc/roam.conf: "[section]" headers, keys as "key = value" or "#key = default"
 awk '/^\[[a-z]+\]/ { sec = substr($1, 2, length($1) - 2); next }
-     sec != "" && match($0, /^[#;]?[ \t]*[a-z_]+[ \t]*=/) {
+     sec != "" && match($0, /^[#;]?[ \t]*[a-z0-9_]+[ \t]*=/) {
 	k = substr($0, 1, RLENGTH - 1); sub(/^[#;]?[ \t]*/, "", k); sub(/[ \t]*$/, "", k)
 	print sec, k }' "$top/etc/roam.conf" | sort >"$sample"
 # roam.conf(5): under .SH "SECTION [name]", the line after each .TP names a key

@@ -1,0 +1,20 @@
+# fetch/ — roam-fetch: ssh transport, POP3 by libcurl, CLI, --forward.
+# Delivery, the UIDL record and the lock come from fetch/fetch-store.mk.
+FETCH_CORE := fetch/ssh.c fetch/hostkey.c fetch/pump.c fetch/transport.c fetch/pop3.c \
+	fetch/run.c fetch/secret.c fetch/settings.c fetch/forward.c fetch/keys.c
+
+
+PROGRAMS += roam-fetch
+roam-fetch_SRCS := fetch/main.c $(FETCH_CORE) $(FETCH_STORE_SRCS)
+roam-fetch_LIBS := $(LIBS_SSH2) $(LIBS_CURL) $(LIBS_INIH) -lpthread
+roam-fetch_DIR := bin
+KEY_SECTIONS += fetch
+
+UNIT_TESTS += test_fetch_hostkey test_fetch_secret test_fetch_settings
+test_fetch_hostkey_SRCS := tests/unit/test_fetch_hostkey.c fetch/hostkey.c
+test_fetch_hostkey_LIBS := $(LIBS_CMOCKA) $(LIBS_SSH2)
+test_fetch_secret_SRCS := tests/unit/test_fetch_secret.c fetch/secret.c
+test_fetch_secret_LIBS := $(LIBS_CMOCKA)
+test_fetch_settings_SRCS := tests/unit/test_fetch_settings.c fetch/settings.c fetch/forward.c \
+	fetch/keys.c fetch/ssh.c fetch/hostkey.c fetch/pump.c
+test_fetch_settings_LIBS := $(LIBS_CMOCKA) $(LIBS_INIH) $(LIBS_SSH2)

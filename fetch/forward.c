@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "config.h"
+#include "exits.h"
+#include "forward.h"
+#include "log.h"
+#include "pump.h"
+#include "ssh.h"
+
+enum { MAX_CLIENTS = 32, BACKOFF_MAX = 60 };
+
+bool forward_parse(const char *spec, struct sockaddr_in *out, struct roam_error *e)
+{
+	const char *colon = strrchr(spec, ':');
+	const char *port_s = colon ? colon + 1 : spec;
+	long port;
+
+	*out = (struct sockaddr_in){ .sin_family = AF_INET,
+				     .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	if (!roam_parse_long(port_s, 1, 65535, &port))
+		return roam_error_set(e, "--forward `%s': the port must be 1..65535", spec);
+	out->sin_port = htons((uint16_t)port);
+	if (colon) {
+		char addr[64];
+
+		if ((size_t)(colon - spec) >= sizeof(addr))
+			return roam_error_set(e, "--forward `%s': bad address", spec);
+		memcpy(addr, spec, (size_t)(colon - spec));
+		addr[colon - spec] = '\0';
+		if (!roam_parse_ipv4(addr, &out->sin_addr, e))
+			return roam_error_set(e, "--forward `%s': `%s' is not an IPv4 address",
+					      spec, addr);
+	}
+	return true;
+}
+
+static int listen_on(const struct sockaddr_in *sa, struct roam_error *e)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &sa->sin_addr, a, sizeof(a));
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
+	if (fd < 0 || bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 ||
+	    listen(fd, 16) < 0) {
+		roam_error_set(e, "listen on %s:%u: %s", a, ntohs(sa->sin_port), strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	roam_info("forwarding %s:%u", a, ntohs(sa->sin_port));
+	return fd;
+}
+
+/* SIGTERM & co. arrive through a descriptor, so that poll sees them */
+static int signal_fd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* one accepted client → its own channel; the session blocks while it opens */
+static bool add_client(struct pump *p, struct ssh_conn *c, int lfd, const struct settings *s,
+		       struct roam_error *e)
+{
+	LIBSSH2_CHANNEL *ch;
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return true;	/* the client gave up already */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	libssh2_session_set_blocking(c->session, 1);
+	ch = ssh_channel_open(c, s->pop3_host, s->pop3_port, e);
+	libssh2_session_set_blocking(c->session, 0);
+	if (!ch) {
+		int err = libssh2_session_last_errno(c->session);
+
+		close(fd);
+		roam_warn("%s", e->msg);
+		/* the server refused this channel; the session itself may be fine */
+		return err == LIBSSH2_ERROR_CHANNEL_FAILURE;
+	}
+	roam_debug("client connected: channel to %s port %d", s->pop3_host, s->pop3_port);
+	return pump_add(p, fd, ch, e);
+}
+
+/* serves clients until the session fails (false) or a signal arrives (true) */
+static bool serve(struct ssh_conn *c, int lfd, int sfd, const struct settings *s,
+		  struct roam_error *e)
+{
+	struct pump *p = pump_new(c);
+	bool stop = false;
+
+	if (!p)
+		return roam_error_set(e, "out of memory");
+	while (!stop) {
+		struct pollfd ex[2] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = lfd, .events = pump_links(p) < MAX_CLIENTS ? POLLIN : 0 },
+		};
+		if (!pump_step(p, ex, 2, -1, e))
+			break;
+		if (ex[0].revents & POLLIN)
+			stop = true;
+		else if ((ex[1].revents & POLLIN) && !add_client(p, c, lfd, s, e))
+			break;
+	}
+	pump_free(p);
+	return stop;
+}
+
+/* waits, or returns true early when a signal came */
+static bool sleep_or_signal(int sfd, int seconds)
+{
+	struct pollfd p = { .fd = sfd, .events = POLLIN };
+
+	return poll(&p, 1, seconds * 1000) > 0;
+}
+
+int forward_main(struct settings *s, struct roam_error *e)
+{
+	struct sockaddr_in sa;
+	int lfd, sfd, code = FETCH_EXIT_MAIL, backoff = 1;
+
+	if (!forward_parse(s->forward, &sa, e))
+		return FETCH_EXIT_SYNTAX;
+	if ((lfd = listen_on(&sa, e)) < 0)
+		return FETCH_EXIT_SOCKET;
+	if ((sfd = signal_fd()) < 0) {
+		close(lfd);
+		return roam_error_set(e, "signalfd: %s", strerror(errno)), FETCH_EXIT_SOCKET;
+	}
+	for (;;) {
+		bool transient;
+		struct ssh_conn *c = ssh_open(&s->ssh, &code, &transient, e);
+
+		if (!c && !transient)
+			break;
+		if (c) {
+			backoff = 1;
+			bool stop = serve(c, lfd, sfd, s, e);
+			ssh_close(c, stop ? "roam-fetch stopped" : "roam-fetch reconnecting");
+			if (stop) {
+				code = FETCH_EXIT_MAIL;
+				break;
+			}
+		}
+		roam_warn("%s; reconnecting in %d s", e->msg, backoff);
+		if (sleep_or_signal(sfd, backoff)) {
+			code = FETCH_EXIT_MAIL;
+			break;
+		}
+		backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2;
+	}
+	close(sfd);
+	close(lfd);
+	return code;
+}

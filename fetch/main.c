@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * roam-fetch — POP3 through one verified ssh connection, delivered durably,
+ * with fetchmail's exit codes. See roam-fetch(1).
+ */
+#include <curl/curl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "deliver.h"
+#include "exits.h"
+#include "forward.h"
+#include "lock.h"
+#include "log.h"
+#include "pop3.h"
+#include "run.h"
+#include "secret.h"
+#include "settings.h"
+#include "ssh.h"
+#include "transport.h"
+#include "uidl.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);	/* a vanished MDA or client is an error, not a death */
+}
+
+/* everything a fetch holds, released in one place */
+struct fetch {
+	struct settings *s;
+	int lock_fd;
+	struct uidl_db *uidls;
+	struct deliver_target *target;
+	char *password;
+	struct ssh_conn *ssh;
+	struct transport *transport;
+	struct pop3 *pop3;
+};
+
+/* local things first: a busy lock or a bad target costs no connection */
+static int prepare_local(struct fetch *f, struct roam_error *e)
+{
+	struct settings *s = f->s;
+	bool busy = false;
+	int code;
+
+	f->lock_fd = fetch_lock(s->state_dir, s->account, &busy, e);
+	if (f->lock_fd < 0)
+		return busy ? FETCH_EXIT_LOCKBUSY : FETCH_EXIT_IOERR;
+	if (!(f->uidls = uidl_open(s->state_dir, s->account, e)))
+		return FETCH_EXIT_IOERR;
+	if (!s->check && !(f->target = deliver_open(s->deliver, e)))
+		return FETCH_EXIT_IOERR;
+	f->password = s->password_file ? secret_from_file(s->password_file, &code, e)
+				       : secret_from_command(s->password_command, &code, e);
+	return f->password ? 0 : code;
+}
+
+static int connect_pop3(struct fetch *f, struct roam_error *e)
+{
+	struct settings *s = f->s;
+	LIBSSH2_CHANNEL *ch;
+	bool transient;
+	int code;
+
+	if (!(f->ssh = ssh_open(&s->ssh, &code, &transient, e)))
+		return code;
+	if (!(ch = ssh_channel_open(f->ssh, s->pop3_host, s->pop3_port, e)))
+		return FETCH_EXIT_SOCKET;
+	if (!(f->transport = transport_start(f->ssh, ch, e)))
+		return FETCH_EXIT_SOCKET;
+	struct pop3_opts po = {
+		.socket_path = transport_path(f->transport), .user = s->pop3_user,
+		.password = f->password, .timeout = s->timeout,
+	};
+	if (!(f->pop3 = pop3_new(&po, e)))
+		return FETCH_EXIT_PROTOCOL;
+	return 0;
+}
+
+static void report(const struct settings *s, const struct run_stats *st, unsigned long cmds)
+{
+	if (s->check) {
+		if (s->verbosity >= 0)
+			printf("%zu message%s (%zu new, %llu octets) for %s\n", st->listed,
+			       st->listed == 1 ? "" : "s", st->fresh, st->fresh_bytes, s->account);
+		return;
+	}
+	roam_info("%s: %zu on the server, %zu delivered (%llu octets), %zu deleted, "
+		  "%zu delivered before, %lu POP3 commands", s->account, st->listed,
+		  st->delivered, st->delivered_bytes, st->deleted, st->recorded_before, cmds);
+}
+
+/* QUIT (commits the DELEs) and close; the transport's fate decides a code
+ * that only says "the connection broke" */
+static int finish(struct fetch *f, int code, struct roam_error *e)
+{
+	struct roam_error terr = { "" };
+
+	pop3_close(f->pop3);
+	f->pop3 = NULL;
+	if (!transport_stop(f->transport, &terr)) {
+		if (code != FETCH_EXIT_MAIL && code != FETCH_EXIT_NOMAIL) {
+			*e = terr;	/* the root cause of libcurl's error */
+			code = FETCH_EXIT_SOCKET;
+		} else {
+			roam_warn("%s", terr.msg);
+		}
+	}
+	f->transport = NULL;
+	return code;
+}
+
+static void release(struct fetch *f)
+{
+	pop3_close(f->pop3);
+	transport_stop(f->transport, NULL);
+	ssh_close(f->ssh, "roam-fetch done");
+	secret_free(f->password);
+	deliver_close(f->target);
+	uidl_close(f->uidls);
+	if (f->lock_fd >= 0)
+		close(f->lock_fd);
+}
+
+static int fetch_main(struct settings *s, struct roam_error *e)
+{
+	struct fetch f = { .s = s, .lock_fd = -1 };
+	struct run_stats st = { 0 };
+	int code;
+
+	if ((code = prepare_local(&f, e)) == 0 && (code = connect_pop3(&f, e)) == 0) {
+		struct run_ctx rc = {
+			.pop3 = f.pop3, .target = f.target, .uidls = f.uidls,
+			.keep = s->keep, .check = s->check, .stop = &stop_flag,
+		};
+		code = fetch_run(&rc, &st, e);
+		unsigned long cmds = pop3_commands(f.pop3);
+		code = finish(&f, code, e);
+		if (code == FETCH_EXIT_MAIL || code == FETCH_EXIT_NOMAIL)
+			report(s, &st, cmds);
+	}
+	release(&f);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	struct settings s = { 0 };
+	struct roam_error e = { "" };
+	int code = FETCH_EXIT_SYNTAX;
+
+	roam_log_init("roam-fetch", ROAM_NORMAL, ROAM_LOG_ERRORS_TO_STDERR);
+	if (!settings_parse_args(&s, argc, argv, &e)) {
+		roam_err("%s", e.msg);
+		return FETCH_EXIT_SYNTAX;
+	}
+	if (s.help || s.version) {
+		if (s.help)
+			settings_usage(stdout);
+		else
+			printf("roam-fetch %s\n", ROAM_VERSION);
+		return 0;
+	}
+	roam_log_init("roam-fetch", (enum roam_verbosity)(s.verbosity > 2 ? 2 : s.verbosity),
+		      ROAM_LOG_ERRORS_TO_STDERR);
+	if (!settings_load(&s, &e)) {
+		roam_err("%s", e.msg);
+		settings_free(&s);
+		return FETCH_EXIT_SYNTAX;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !ssh_global_init(&e)) {
+		roam_err("cannot initialise libcurl or libssh2");
+		settings_free(&s);
+		return FETCH_EXIT_SOCKET;
+	}
+	install_signals();
+	e.msg[0] = '\0';
+	code = s.forward ? forward_main(&s, &e) : fetch_main(&s, &e);
+	if (code != FETCH_EXIT_MAIL && code != FETCH_EXIT_NOMAIL && e.msg[0])
+		roam_err("%s", e.msg);
+	ssh_global_exit();
+	curl_global_cleanup();
+	settings_free(&s);
+	return code;
+}

@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: MIT */
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "exits.h"
+#include "log.h"
+#include "pop3.h"
+
+enum {
+	MAX_MESSAGES = 1000000,	/* more in one maildrop is a broken server */
+	LINE_MAX_LEN = 512,	/* RFC 1939: a reply line is at most 512 octets */
+};
+
+struct pop3 {
+	CURL *curl;
+	int code;
+	unsigned long commands;
+	char last_reply[256];	/* the server's last status line, for messages */
+	/* UIDL / LIST parsing */
+	struct pop3_listing *listing;
+	bool parsing_list;	/* LIST (sizes) after UIDL */
+	char line[LINE_MAX_LEN + 1];
+	size_t line_len;
+	bool bad_reply;
+	/* RETR */
+	pop3_sink sink;
+	void *sink_arg;
+	bool sink_failed;
+};
+
+/* commands whose arguments are safe to log; anything else may carry credentials */
+static bool loggable(const char *cmd, size_t len)
+{
+	static const char *const verbs[] = { "CAPA", "UIDL", "LIST", "RETR", "DELE", "QUIT",
+					     "STAT", "NOOP", "USER" };
+
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (len >= 4 && !strncasecmp(cmd, verbs[i], 4))
+			return true;
+	return false;
+}
+
+static int on_debug(CURL *h, curl_infotype type, char *data, size_t len, void *arg)
+{
+	struct pop3 *p = arg;
+	int n = (int)strcspn(data, "\r\n");
+
+	(void)h;
+	if ((size_t)n > len)
+		n = (int)len;
+	if (type == CURLINFO_HEADER_OUT) {
+		p->commands++;
+		if (loggable(data, len))
+			roam_debug("> %.*s", n, data);
+		else
+			roam_debug("> (a line with credentials, not shown)");
+	} else if (type == CURLINFO_HEADER_IN && len && (data[0] == '+' || data[0] == '-')) {
+		snprintf(p->last_reply, sizeof(p->last_reply), "%.*s", n, data);
+		roam_debug("< %s", p->last_reply);
+	}
+	return 0;
+}
+
+static struct pop3_msg *find_msg(struct pop3_listing *l, unsigned long num)
+{
+	size_t lo = 0, hi = l->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (l->msgs[mid].num == num)
+			return &l->msgs[mid];
+		if (l->msgs[mid].num < num)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* "NUM UIDL" or "NUM SIZE"; UIDL: 1–70 characters 0x21–0x7e (RFC 1939) */
+static bool parse_line(struct pop3 *p, char *line)
+{
+	struct pop3_listing *l = p->listing;
+	char *end, *arg;
+	unsigned long num;
+	size_t len;
+
+	errno = 0;
+	num = strtoul(line, &end, 10);
+	if (errno || end == line || *end != ' ' || !num)
+		return false;
+	arg = end + 1;
+	len = strlen(arg);
+	if (p->parsing_list) {
+		struct pop3_msg *m = find_msg(l, num);
+		unsigned long size = strtoul(arg, &end, 10);
+
+		if (m && end != arg && !*end)
+			m->size = size;
+		return end != arg && !*end;
+	}
+	if (!len || len > 70 || strcspn(arg, " \t") != len || l->n >= MAX_MESSAGES ||
+	    (l->n && l->msgs[l->n - 1].num >= num))
+		return false;
+	struct pop3_msg *nm = realloc(l->msgs, (l->n + 1) * sizeof(*nm));
+	if (!nm)
+		return false;
+	l->msgs = nm;
+	nm[l->n] = (struct pop3_msg){ .num = num, .uidl = strdup(arg) };
+	if (!nm[l->n].uidl)
+		return false;
+	l->n++;
+	return true;
+}
+
+static size_t on_listing(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct pop3 *p = arg;
+	size_t len = size * nmemb;
+
+	for (size_t i = 0; i < len && !p->bad_reply; i++) {
+		if (data[i] == '\n') {
+			if (p->line_len && p->line[p->line_len - 1] == '\r')
+				p->line_len--;
+			p->line[p->line_len] = '\0';
+			if (!parse_line(p, p->line)) {
+				roam_debug("bad listing line: %s", p->line);
+				p->bad_reply = true;
+			}
+			p->line_len = 0;
+		} else if (p->line_len < LINE_MAX_LEN) {
+			p->line[p->line_len++] = data[i];
+		} else {
+			p->bad_reply = true;
+		}
+	}
+	return p->bad_reply ? 0 : len;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct pop3 *p = arg;
+	size_t len = size * nmemb;
+
+	if (!p->sink(p->sink_arg, data, len)) {
+		p->sink_failed = true;
+		return 0;
+	}
+	return len;
+}
+
+static int exit_code(const struct pop3 *p, CURLcode rc)
+{
+	if (strstr(p->last_reply, "[IN-USE]"))
+		return FETCH_EXIT_LOCKBUSY;	/* another client has the maildrop */
+	switch (rc) {
+	case CURLE_LOGIN_DENIED:
+		return FETCH_EXIT_AUTH;
+	case CURLE_OPERATION_TIMEDOUT:
+		return FETCH_EXIT_ERROR;
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+		return FETCH_EXIT_SOCKET;
+	case CURLE_WEIRD_SERVER_REPLY:
+		/* a -ERR reply is the server's error; anything else is garbage */
+		return p->last_reply[0] == '-' ? FETCH_EXIT_ERROR : FETCH_EXIT_PROTOCOL;
+	default:
+		return FETCH_EXIT_PROTOCOL;
+	}
+}
+
+static bool perform(struct pop3 *p, const char *what, struct roam_error *e)
+{
+	CURLcode rc;
+
+	p->last_reply[0] = '\0';
+	rc = curl_easy_perform(p->curl);
+	if (rc == CURLE_OK)
+		return true;
+	if (rc == CURLE_WRITE_ERROR && p->sink_failed) {
+		p->code = FETCH_EXIT_DELIVERY;
+		return roam_error_set(e, "%s: delivery stopped the transfer", what);
+	}
+	p->code = exit_code(p, rc);
+	if (rc == CURLE_WRITE_ERROR && p->bad_reply)
+		p->code = FETCH_EXIT_PROTOCOL;
+	return roam_error_set(e, "POP3 %s: %s%s%s%s", what, curl_easy_strerror(rc),
+			      p->last_reply[0] ? " (server: " : "", p->last_reply,
+			      p->last_reply[0] ? ")" : "");
+}
+
+static bool set_command(struct pop3 *p, const char *verb, unsigned long num, bool nobody)
+{
+	char url[64];
+
+	if (num)
+		snprintf(url, sizeof(url), "pop3://localhost/%lu", num);
+	else
+		snprintf(url, sizeof(url), "pop3://localhost/");
+	return curl_easy_setopt(p->curl, CURLOPT_URL, url) == CURLE_OK &&
+	       curl_easy_setopt(p->curl, CURLOPT_CUSTOMREQUEST, verb) == CURLE_OK &&
+	       curl_easy_setopt(p->curl, CURLOPT_NOBODY, nobody ? 1L : 0L) == CURLE_OK;
+}
+
+struct pop3 *pop3_new(const struct pop3_opts *o, struct roam_error *e)
+{
+	struct pop3 *p = calloc(1, sizeof(*p));
+	CURL *h;
+
+	if (!p || !(p->curl = h = curl_easy_init())) {
+		free(p);
+		roam_error_set(e, "curl_easy_init failed");
+		return NULL;
+	}
+	p->code = FETCH_EXIT_PROTOCOL;
+	if (curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "pop3") ||
+	    curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, o->socket_path) ||
+	    curl_easy_setopt(h, CURLOPT_USERNAME, o->user) ||
+	    curl_easy_setopt(h, CURLOPT_PASSWORD, o->password) ||
+	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) ||
+	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)o->timeout) ||
+	    curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, (long)o->timeout) ||
+	    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L) ||
+	    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)o->timeout) ||
+	    curl_easy_setopt(h, CURLOPT_VERBOSE, 1L) ||	/* feeds on_debug only */
+	    curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug) ||
+	    curl_easy_setopt(h, CURLOPT_DEBUGDATA, p) ||
+	    curl_easy_setopt(h, CURLOPT_WRITEDATA, p)) {
+		roam_error_set(e, "libcurl lacks POP3 or unix socket support");
+		pop3_close(p);
+		return NULL;
+	}
+	return p;
+}
+
+static bool fetch_listing(struct pop3 *p, const char *verb, struct roam_error *e)
+{
+	p->line_len = 0;
+	p->bad_reply = false;
+	p->parsing_list = !strcmp(verb, "LIST");
+	if (!set_command(p, verb, 0, false) ||
+	    curl_easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, on_listing))
+		return roam_error_set(e, "curl_easy_setopt failed");
+	if (!perform(p, verb, e))
+		return false;
+	if (p->bad_reply || p->line_len) {
+		p->code = FETCH_EXIT_PROTOCOL;
+		return roam_error_set(e, "POP3 %s: malformed reply", verb);
+	}
+	return true;
+}
+
+bool pop3_list(struct pop3 *p, struct pop3_listing *l, struct roam_error *e)
+{
+	*l = (struct pop3_listing){ 0 };
+	p->listing = l;
+	bool ok = fetch_listing(p, "UIDL", e) && fetch_listing(p, "LIST", e);
+	p->listing = NULL;
+	if (!ok)
+		pop3_listing_free(l);
+	return ok;
+}
+
+void pop3_listing_free(struct pop3_listing *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->msgs[i].uidl);
+	free(l->msgs);
+	*l = (struct pop3_listing){ 0 };
+}
+
+bool pop3_retr(struct pop3 *p, unsigned long num, pop3_sink sink, void *arg,
+	       struct roam_error *e)
+{
+	char what[32];
+
+	p->sink = sink;
+	p->sink_arg = arg;
+	p->sink_failed = false;
+	snprintf(what, sizeof(what), "RETR %lu", num);
+	if (!set_command(p, NULL, num, false) ||
+	    curl_easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, on_body))
+		return roam_error_set(e, "curl_easy_setopt failed");
+	return perform(p, what, e);
+}
+
+bool pop3_dele(struct pop3 *p, unsigned long num, struct roam_error *e)
+{
+	char what[32];
+
+	snprintf(what, sizeof(what), "DELE %lu", num);
+	if (!set_command(p, "DELE", num, true))
+		return roam_error_set(e, "curl_easy_setopt failed");
+	return perform(p, what, e);
+}
+
+int pop3_exit_code(const struct pop3 *p)
+{
+	return p->code;
+}
+
+unsigned long pop3_commands(const struct pop3 *p)
+{
+	return p->commands;
+}
+
+void pop3_close(struct pop3 *p)
+{
+	if (!p)
+		return;
+	if (p->curl)
+		curl_easy_cleanup(p->curl);	/* QUIT, when the connection is alive */
+	free(p);
+}

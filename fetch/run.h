@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run.h — one fetch: list the maildrop, deliver what is new, delete what is
+ * delivered.
+ *
+ * The order that makes "no loss, no duplicates" hold, per batch of messages
+ * (at most RUN_BATCH messages or one second):
+ *   RETR → deliver_begin/write/commit, for each message of the batch;
+ *   deliver_sync (the batch is durable) → uidl_add each → uidl_save;
+ *   DELE each (unless keep); and QUIT at the very end commits the DELEs.
+ * A message is never DELEted before it is durable and recorded; a message
+ * recorded but still on the server (a run that died before QUIT) is DELEted
+ * without being delivered again, or skipped in keep mode. On any error the
+ * messages committed so far are still synced and recorded.
+ */
+#ifndef ROAM_FETCH_RUN_H
+#define ROAM_FETCH_RUN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "deliver.h"
+#include "error.h"
+#include "pop3.h"
+#include "uidl.h"
+
+enum { RUN_BATCH = 50 };
+
+struct run_ctx {
+	struct pop3 *pop3;
+	struct deliver_target *target;	/* NULL with check */
+	struct uidl_db *uidls;
+	bool keep;
+	bool check;			/* count only: no RETR, no DELE, no record */
+	const volatile sig_atomic_t *stop;	/* set by a signal: stop after this message */
+};
+
+struct run_stats {
+	size_t listed;			/* messages on the server */
+	size_t fresh;			/* of these, not delivered before */
+	unsigned long long fresh_bytes;
+	size_t delivered;		/* delivered by this run */
+	unsigned long long delivered_bytes;
+	size_t deleted;			/* DELE sent (committed at QUIT) */
+	size_t recorded_before;		/* found in the UIDL record */
+};
+
+/* Returns the exit status: FETCH_EXIT_MAIL when messages were delivered (with
+ * check: when there are new ones), FETCH_EXIT_NOMAIL, or the error's code
+ * with e set. */
+int fetch_run(const struct run_ctx *c, struct run_stats *st, struct roam_error *e);
+
+#endif

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * settings.h — roam-fetch's command line merged over its [fetch] keys.
+ */
+#ifndef ROAM_FETCH_SETTINGS_H
+#define ROAM_FETCH_SETTINGS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "ssh.h"
+
+struct settings {
+	const char *config;		/* -c FILE */
+	int verbosity;			/* -q -1, -v +1 each */
+	bool keep, keep_set;
+	bool check;
+	const char *deliver_opt;	/* "maildir:DIR" etc. from --maildir/--mbox/--mda */
+	char *deliver_buf;
+	const char *forward;		/* --forward [ADDR:]PORT */
+	bool help, version;
+
+	/* from the file, after the command line */
+	struct ssh_opts ssh;
+	char *pop3_host;
+	int pop3_port;
+	char *pop3_user;
+	char *password_file;		/* ~ expanded */
+	char *password_command;
+	char *deliver;			/* spec for deliver_open */
+	char *state_dir;		/* ~ expanded */
+	char *account;			/* "pop3_user@pop3_host:port via ssh_user@ssh_host:port" */
+	int timeout;
+};
+
+/* Parses argv; false + e on a usage error (FETCH_EXIT_SYNTAX). */
+bool settings_parse_args(struct settings *s, int argc, char **argv, struct roam_error *e);
+
+/* Loads the configuration and fills the rest; false + e (FETCH_EXIT_SYNTAX). */
+bool settings_load(struct settings *s, struct roam_error *e);
+
+void settings_usage(FILE *f);
+
+void settings_free(struct settings *s);
+
+/* "~/x" → "$HOME/x" (or the passwd entry's home), malloc'd; other paths copied. */
+char *settings_expand_home(const char *path);
+
+#endif

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/* fetch/settings + forward_parse: the command line, [fetch] keys and defaults. */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../fetch/forward.h"
+#include "../../fetch/settings.h"
+
+static char dir[] = "/tmp/roam-test-fsettings.XXXXXX";
+static char conf[sizeof(dir) + 16];
+
+static int setup(void **s)
+{
+	(void)s;
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(conf, sizeof(conf), "%s/roam.conf", dir);
+	setenv("HOME", dir, 1);
+	setenv("USER", "alice", 1);
+	return 0;
+}
+
+static int teardown(void **s)
+{
+	(void)s;
+	unlink(conf);
+	return rmdir(dir);
+}
+
+/* argv from a NULL-terminated list; getopt restarts with optind = 0 */
+static bool parse(struct settings *st, struct roam_error *e, ...)
+{
+	char *argv[16] = { "roam-fetch" };
+	int argc = 1;
+	va_list ap;
+
+	va_start(ap, e);
+	while (argc < 15 && (argv[argc] = va_arg(ap, char *)))
+		argc++;
+	va_end(ap);
+	memset(st, 0, sizeof(*st));
+	optind = 0;
+	return settings_parse_args(st, argc, argv, e);
+}
+
+static void test_args(void **s)
+{
+	struct settings st;
+	struct roam_error e;
+
+	(void)s;
+	assert_true(parse(&st, &e, "-k", "--maildir", "/srv/mail", "-vv", NULL));
+	assert_true(st.keep && st.keep_set);
+	assert_string_equal(st.deliver_opt, "maildir:/srv/mail");
+	assert_int_equal(st.verbosity, 2);
+	settings_free(&st);
+	assert_true(parse(&st, &e, "--mda", "procmail -d alice", "--check", "-q", NULL));
+	assert_string_equal(st.deliver_opt, "mda:procmail -d alice");
+	assert_true(st.check);
+	assert_int_equal(st.verbosity, -1);
+	settings_free(&st);
+	assert_true(parse(&st, &e, "--forward", "1100", "-c", "/x.conf", NULL));
+	assert_string_equal(st.forward, "1100");
+	assert_string_equal(st.config, "/x.conf");
+	settings_free(&st);
+}
+
+static void test_bad_args(void **s)
+{
+	struct settings st;
+	struct roam_error e;
+
+	(void)s;
+	assert_false(parse(&st, &e, "--maildir", "a", "--mbox", "b", NULL));
+	assert_non_null(strstr(e.msg, "exclude"));
+	settings_free(&st);
+	assert_false(parse(&st, &e, "--forward", "1100", "--check", NULL));
+	settings_free(&st);
+	assert_false(parse(&st, &e, "--password", "x", NULL));
+	assert_non_null(strstr(e.msg, "--password"));
+	settings_free(&st);
+	assert_false(parse(&st, &e, "stray", NULL));
+	settings_free(&st);
+	assert_false(parse(&st, &e, "-c", NULL));
+	settings_free(&st);
+}
+
+static void test_forward_parse(void **s)
+{
+	struct sockaddr_in sa;
+	struct roam_error e;
+	char a[INET_ADDRSTRLEN];
+
+	(void)s;
+	assert_true(forward_parse("1100", &sa, &e));
+	assert_string_equal(inet_ntop(AF_INET, &sa.sin_addr, a, sizeof(a)), "127.0.0.1");
+	assert_int_equal(ntohs(sa.sin_port), 1100);
+	assert_true(forward_parse("198.51.100.7:2110", &sa, &e));
+	assert_string_equal(inet_ntop(AF_INET, &sa.sin_addr, a, sizeof(a)), "198.51.100.7");
+	assert_int_equal(ntohs(sa.sin_port), 2110);
+	assert_false(forward_parse("0", &sa, &e));
+	assert_false(forward_parse("65536", &sa, &e));
+	assert_false(forward_parse("mailgw:110", &sa, &e));
+	assert_false(forward_parse("198.51.100:110", &sa, &e));
+	assert_false(forward_parse("", &sa, &e));
+}
+
+static void write_conf(const char *text)
+{
+	FILE *f = fopen(conf, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_load_defaults(void **s)
+{
+	struct settings st;
+	struct roam_error e;
+	char want[256];
+
+	(void)s;
+	write_conf("[fetch]\nssh_host = mailgw.example.net\npassword_file = ~/.pop3pass\n");
+	assert_true(parse(&st, &e, "-c", conf, NULL));
+	assert_true(settings_load(&st, &e));
+	assert_int_equal(st.ssh.port, 22);
+	assert_int_equal(st.pop3_port, 110);
+	assert_string_equal(st.ssh.user, "alice");
+	assert_string_equal(st.pop3_user, "alice");
+	assert_string_equal(st.pop3_host, "localhost");
+	assert_int_equal(st.timeout, 60);
+	assert_false(st.keep);
+	assert_false(st.ssh.compress);
+	assert_null(st.ssh.identity);
+	snprintf(want, sizeof(want), "%s/.ssh/known_hosts", dir);
+	assert_string_equal(st.ssh.known_hosts, want);
+	snprintf(want, sizeof(want), "%s/.pop3pass", dir);
+	assert_string_equal(st.password_file, want);
+	snprintf(want, sizeof(want), "%s/.local/state/roam", dir);
+	assert_string_equal(st.state_dir, want);
+	assert_string_equal(st.deliver, "maildir:~/Maildir");
+	assert_string_equal(st.account,
+			    "alice@localhost:110 via alice@mailgw.example.net:22");
+	settings_free(&st);
+}
+
+static void test_load_overrides(void **s)
+{
+	struct settings st;
+	struct roam_error e;
+
+	(void)s;
+	write_conf("[fetch]\nssh_host = 198.51.100.238\nssh_port = 2222\nkeep = yes\n"
+		   "pop3_host = 198.51.100.152\npop3_user = bob\ncompress = yes\n"
+		   "password_command = pass show pop3\ndeliver = mbox:~/mbox\n");
+	assert_true(parse(&st, &e, "-c", conf, "--maildir", "/srv/m", NULL));
+	assert_true(settings_load(&st, &e));
+	assert_true(st.keep);
+	assert_true(st.ssh.compress);
+	assert_string_equal(st.deliver, "maildir:/srv/m");
+	assert_string_equal(st.password_command, "pass show pop3");
+	assert_string_equal(st.account, "bob@198.51.100.152:110 via alice@198.51.100.238:2222");
+	settings_free(&st);
+}
+
+static void test_load_errors(void **s)
+{
+	static const char *const bad[] = {
+		"[fetch]\npassword_file = /p\n",				/* no ssh_host */
+		"[fetch]\nssh_host = h\n",					/* no password */
+		"[fetch]\nssh_host = h\npassword_file = /p\npassword_command = c\n",
+		"[fetch]\nssh_host = h\npassword_file = /p\ndeliver = imap:x\n",
+		"[fetch]\nssh_host = h\npassword_file = /p\nssh_port = 0\n",
+		"[fetch]\nssh_host = h\npassword_file = /p\ntimeout = 0\n",
+		"[fetch]\nssh_host = h\npassword_file = /p\npasword = x\n",
+	};
+	struct settings st;
+	struct roam_error e;
+
+	(void)s;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_conf(bad[i]);
+		assert_true(parse(&st, &e, "-c", conf, NULL));
+		e.msg[0] = '\0';
+		assert_false(settings_load(&st, &e));
+		assert_true(e.msg[0] != '\0');
+		settings_free(&st);
+	}
+	/* --forward needs no password */
+	write_conf("[fetch]\nssh_host = h\n");
+	assert_true(parse(&st, &e, "-c", conf, "--forward", "1100", NULL));
+	assert_true(settings_load(&st, &e));
+	settings_free(&st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_args),
+		cmocka_unit_test(test_bad_args),
+		cmocka_unit_test(test_forward_parse),
+		cmocka_unit_test(test_load_defaults),
+		cmocka_unit_test(test_load_overrides),
+		cmocka_unit_test(test_load_errors),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
