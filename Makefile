@@ -130,35 +130,48 @@ demo:
 	$(Q)V=$(V) scripts/demo
 
 # ---- install ---------------------------------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=] [BINDIR= SBINDIR= MANDIR= DOCDIR= SYSCONFDIR=]
+# Programs go to BINDIR or SBINDIR after their NAME_DIR; an existing
+# $(SYSCONFDIR)/roam.conf is never overwritten; contrib/ goes to $(DOCDIR)/contrib
+# (scripts keep their execute bit). SETCAP_PROGRAMS get cap_net_raw+ep when
+# installing as root (never setuid); SETCAP= (empty) skips that, as debian/rules
+# does (its postinst sets the capability on the target machine).
+INSTALL_PROGRAMS = $(filter-out $(NOINST_PROGRAMS),$(PROGRAMS))
+progdir = $(if $(filter sbin,$($(1)_DIR)),$(SBINDIR),$(BINDIR))
+CONTRIB_FILES = $(sort $(foreach f,$(wildcard contrib/*),$(if $(wildcard $(f)/.),,$(f))))
+
 install: all
-	@set -e; for p in $(PROGRAMS); do \
-		case " $(NOINST_PROGRAMS) " in *" $$p "*) continue;; esac; \
-		dir=$(BINDIR); [ "$$(eval echo \$${p}_DIR)" != sbin ] || dir=$(SBINDIR); \
-		install -v -d "$(DESTDIR)$$dir"; \
-		install -v -m 0755 $(B)/$$p "$(DESTDIR)$$dir/$$p"; \
-	done
+	@set -e; $(foreach p,$(INSTALL_PROGRAMS), \
+		install -v -d "$(DESTDIR)$(call progdir,$(p))"; \
+		install -v -m 0755 $(B)/$(p) "$(DESTDIR)$(call progdir,$(p))/$(p)";) :
 	@set -e; for m in $(MAN_PAGES); do \
 		s=$${m##*.}; install -v -d "$(DESTDIR)$(MANDIR)/man$$s"; \
 		install -v -m 0644 $$m "$(DESTDIR)$(MANDIR)/man$$s/"; \
 	done
-	@install -v -d "$(DESTDIR)$(SYSCONFDIR)" "$(DESTDIR)$(DOCDIR)"
+	@install -v -d "$(DESTDIR)$(SYSCONFDIR)"
 	@if [ -e "$(DESTDIR)$(SYSCONFDIR)/roam.conf" ]; then \
 		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/roam.conf"; \
 	else install -v -m 0644 etc/roam.conf "$(DESTDIR)$(SYSCONFDIR)/roam.conf"; fi
-	@if [ -d contrib ] && [ -n "$$(ls contrib)" ]; then \
-		install -v -d "$(DESTDIR)$(DOCDIR)/contrib" && \
-		install -v -m 0644 contrib/* "$(DESTDIR)$(DOCDIR)/contrib/"; fi
-	@for p in $(SETCAP_PROGRAMS); do \
-		[ "$$(id -u)" = 0 ] || { echo "not root: $$p installed without cap_net_raw"; continue; }; \
-		$(SETCAP) cap_net_raw+ep "$(DESTDIR)$(SBINDIR)/$$p" || \
-			echo "warning: setcap failed; $$p falls back to unprivileged probes"; \
+	@set -e; [ -z "$(CONTRIB_FILES)" ] || install -v -d "$(DESTDIR)$(DOCDIR)/contrib"; \
+	for f in $(CONTRIB_FILES); do \
+		if [ -x "$$f" ]; then mode=0755; else mode=0644; fi; \
+		install -v -m $$mode "$$f" "$(DESTDIR)$(DOCDIR)/contrib/"; \
+	done
+	@for f in $(foreach p,$(filter $(INSTALL_PROGRAMS),$(SETCAP_PROGRAMS)),"$(DESTDIR)$(call progdir,$(p))/$(p)"); do \
+		if [ -z "$(SETCAP)" ]; then echo "SETCAP is empty: $$f installed without cap_net_raw"; \
+		elif [ "$$(id -u)" != 0 ]; then echo "not root: $$f installed without cap_net_raw"; \
+		elif $(SETCAP) cap_net_raw+ep "$$f"; then echo "cap_net_raw+ep set on $$f"; \
+		else echo "warning: setcap failed; $$f falls back to unprivileged probes"; fi; \
 	done
 
+# removes exactly what install puts in place; directories only when empty and
+# roam's own ($(DOCDIR)); the configuration only when it is the untouched sample
 uninstall:
-	@for p in $(PROGRAMS); do rm -vf "$(DESTDIR)$(BINDIR)/$$p" "$(DESTDIR)$(SBINDIR)/$$p"; done
+	@$(foreach p,$(INSTALL_PROGRAMS),rm -vf "$(DESTDIR)$(call progdir,$(p))/$(p)";) :
 	@for m in $(MAN_PAGES); do s=$${m##*.}; rm -vf "$(DESTDIR)$(MANDIR)/man$$s/$${m##*/}"; done
-	@rm -rvf "$(DESTDIR)$(DOCDIR)"
-	@# the configuration goes only when it is still the untouched sample
+	@for f in $(CONTRIB_FILES); do rm -vf "$(DESTDIR)$(DOCDIR)/contrib/$${f##*/}"; done
+	@for d in "$(DESTDIR)$(DOCDIR)/contrib" "$(DESTDIR)$(DOCDIR)"; do \
+		[ ! -d "$$d" ] || rmdir -v --ignore-fail-on-non-empty "$$d"; done
 	@if cmp -s etc/roam.conf "$(DESTDIR)$(SYSCONFDIR)/roam.conf"; then \
 		rm -vf "$(DESTDIR)$(SYSCONFDIR)/roam.conf"; \
 	elif [ -e "$(DESTDIR)$(SYSCONFDIR)/roam.conf" ]; then \
