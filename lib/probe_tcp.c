@@ -6,8 +6,9 @@
  * an ICMP unreachable means dead. The kernel would retransmit a lost SYN only
  * after a second, so each of the k probes is a fresh socket; all of them stay
  * open until the target answers or the pass ends, so a slow answer to an early
- * probe still counts. When file descriptors run out, the oldest socket of the
- * same target makes room.
+ * probe still counts. Answers are taken between sends, which closes the
+ * sockets of targets that answered; when file descriptors still run out, the
+ * oldest socket of the same target makes room, else we wait for answers.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -52,27 +53,49 @@ static void mark_alive(struct tcp_pass *p, size_t slot)
 		close_slot(p, i * p->count + k);
 }
 
-static int new_socket(struct tcp_pass *p, size_t i)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+static bool wait_events(struct tcp_pass *p, uint64_t until, struct roam_error *e);
 
-	for (unsigned k = 0; fd < 0 && (errno == EMFILE || errno == ENFILE) && k < p->count; k++) {
+static int open_socket(void)
+{
+	return socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+}
+
+static bool out_of_fds(int fd)
+{
+	return fd < 0 && (errno == EMFILE || errno == ENFILE);
+}
+
+/* a socket for target i; at the limit, room comes from its own older probes,
+ * else from answers that arrive within `until` */
+static int new_socket(struct tcp_pass *p, size_t i, uint64_t until)
+{
+	int fd = open_socket();
+
+	for (unsigned k = 0; out_of_fds(fd) && k < p->count; k++) {
 		if (p->fd[i * p->count + k] < 0)
 			continue;
 		close_slot(p, i * p->count + k);
-		fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		fd = open_socket();
+	}
+	while (out_of_fds(fd) && roam_probe_now_us() < until) {
+		uint64_t soon = roam_probe_now_us() + 10000;
+
+		if (!wait_events(p, soon < until ? soon : until, NULL))
+			break;
+		fd = open_socket();
 	}
 	return fd;
 }
 
 /* false only on a system error (epoll); a probe that cannot go out is lost */
-static bool send_one(struct tcp_pass *p, size_t i, unsigned probe, struct roam_error *e)
+static bool send_one(struct tcp_pass *p, size_t i, unsigned probe, uint64_t until,
+		     struct roam_error *e)
 {
 	size_t slot = i * p->count + probe;
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(p->port),
 				  .sin_addr = p->t[i].addr };
 	struct epoll_event ev = { .events = EPOLLOUT, .data.u64 = slot };
-	int fd = new_socket(p, i);
+	int fd = new_socket(p, i, until);
 
 	if (fd < 0)
 		return true;
@@ -135,8 +158,17 @@ static bool run_pass(struct tcp_pass *p, unsigned deadline_ms, struct roam_error
 			return false;
 		if (p->pending == 0 || roam_probe_now_us() >= end)
 			break;
+		uint64_t next = k + 1 < p->count
+			? start + roam_probe_send_at(k + 1, p->count, deadline_ms) * 1000ull : end;
+		unsigned sent = 0;
+
 		for (size_t i = 0; i < p->n; i++) {
-			if (!p->t[i].alive && !send_one(p, i, k, e))
+			if (p->t[i].alive)
+				continue;
+			if (!send_one(p, i, k, next, e))
+				return false;
+			/* take answers as we go: each frees a target's sockets */
+			if (++sent % 64 == 0 && !wait_events(p, 0, e))
 				return false;
 		}
 	}

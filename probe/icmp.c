@@ -8,14 +8,26 @@
  * ping_host_add() liboping 1.10 may abort in ping_send(), so any failure there
  * destroys the object and hands the pass to the next method. liboping ignores
  * a host added twice; targets that repeat share one host's answer.
+ *
+ * liboping matches a reply by ICMP identifier and sequence only, not by its
+ * source, and draws each host's identifier at random: among 10 000 hosts some
+ * 1 400 would share one, and a silent host could take its twin's answer. So
+ * hosts whose identifier is taken are removed and added again (a new draw)
+ * until every identifier is unique. Its host list is linear (adding n hosts
+ * costs n²/2 string comparisons: 10 000 hosts took 3.9 s here), so above
+ * PROBE_ICMP_MAX targets the method declines and auto goes on to dgram or
+ * tcp, which scale; the time spent adding counts against the deadline.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include <oping.h>
 
 #include "icmp.h"
+
+enum { PROBE_ICMP_MAX = 1024 };
 
 struct icmp_pass {
 	struct roam_probe_target *t;
@@ -85,6 +97,58 @@ static bool add_hosts(pingobj_t *obj, struct icmp_pass *p, struct roam_error *e)
 	return true;
 }
 
+struct host_ident {
+	uint16_t ident;
+	char addr[INET6_ADDRSTRLEN];
+};
+
+static int by_ident(const void *a, const void *b)
+{
+	const struct host_ident *x = a, *y = b;
+
+	return (x->ident > y->ident) - (x->ident < y->ident);
+}
+
+/* how many hosts shared an identifier and were drawn again; -1 on error */
+static long redraw_shared_idents(pingobj_t *obj, struct host_ident *h, size_t cap)
+{
+	size_t n = 0;
+	long redrawn = 0;
+
+	for (pingobj_iter_t *it = ping_iterator_get(obj); it && n < cap; it = ping_iterator_next(it)) {
+		size_t len = sizeof(h[n].ident), alen = sizeof(h[n].addr);
+
+		if (ping_iterator_get_info(it, PING_INFO_IDENT, &h[n].ident, &len) == 0 &&
+		    ping_iterator_get_info(it, PING_INFO_ADDRESS, h[n].addr, &alen) == 0)
+			n++;
+	}
+	qsort(h, n, sizeof(*h), by_ident);
+	for (size_t i = 1; i < n; i++) {
+		if (h[i].ident != h[i - 1].ident)
+			continue;
+		if (ping_host_remove(obj, h[i].addr) != 0 || ping_host_add(obj, h[i].addr) != 0)
+			return -1;
+		redrawn++;
+	}
+	return redrawn;
+}
+
+static bool unique_idents(pingobj_t *obj, size_t n, struct roam_error *e)
+{
+	struct host_ident *h = malloc((n + 1) * sizeof(*h));
+	long left = 1;
+
+	if (!h)
+		return roam_error_set(e, "out of memory");
+	for (int round = 0; round < 32 && left > 0; round++)
+		left = redraw_shared_idents(obj, h, n);
+	free(h);
+	if (left != 0)
+		return roam_error_set(e, "liboping: cannot give every host its own ICMP identifier: %s",
+				      ping_get_error(obj));
+	return true;
+}
+
 /* ties each liboping host to its first target through the host's context */
 static void bind_contexts(pingobj_t *obj, struct icmp_pass *p)
 {
@@ -118,19 +182,43 @@ static void collect(pingobj_t *obj, struct icmp_pass *p)
 	}
 }
 
-static int run_rounds(pingobj_t *obj, struct icmp_pass *p, unsigned count, unsigned deadline_ms)
+static bool no_raw_socket(pingobj_t *obj)
+{
+	const char *err = ping_get_error(obj);
+
+	return err && (strstr(err, "Operation not permitted") || strstr(err, "Permission denied"));
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1e3 + (now.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* each round lasts until the next probe is due, measured from the start of
+ * the pass (adding hosts took part of it), the last one until the deadline */
+static int run_rounds(pingobj_t *obj, struct icmp_pass *p, unsigned count, unsigned deadline_ms,
+		      const struct timespec *t0, struct roam_error *e)
 {
 	for (unsigned k = 0; k < count && p->pending > 0; k++) {
-		unsigned from = roam_probe_send_at(k, count, deadline_ms);
 		unsigned to = k + 1 < count ? roam_probe_send_at(k + 1, count, deadline_ms)
 					    : deadline_ms;
-		double timeout = (to - from) / 1000.0;
+		double timeout = (to - ms_since(t0)) / 1000.0;
 
-		if (to <= from)
-			continue;	/* a zero slot: the next round sends at the same time */
+		if (timeout <= 0.0 && k + 1 < count)
+			continue;	/* late: the next round sends at once */
+		if (timeout <= 0.0)
+			break;
 		ping_setopt(obj, PING_OPT_TIMEOUT, &timeout);
-		/* < 0 when a send failed (a firewall's EPERM): the answers that came still count */
-		ping_send(obj);
+		/* < 0 when a send failed (a firewall's EPERM): the answers that came
+		 * still count. Versions that open the raw socket only here fail
+		 * the first round outright without the privilege: unavailable. */
+		if (ping_send(obj) < 0 && k == 0 && no_raw_socket(obj)) {
+			roam_error_set(e, "liboping: %s", ping_get_error(obj));
+			return 0;
+		}
 		collect(obj, p);
 	}
 	return 1;
@@ -142,9 +230,16 @@ static int icmp_run(struct roam_probe_target *t, size_t n, unsigned count,
 	struct icmp_pass p = { .t = t, .n = n, .pending = n };
 	pingobj_t *obj = NULL;
 	int af = AF_INET, ret = -1;
+	struct timespec t0;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (n == 0)
 		return 1;
+	if (n > PROBE_ICMP_MAX) {
+		roam_error_set(e, "liboping probes at most %d targets in one pass (%zu given)",
+			       PROBE_ICMP_MAX, n);
+		return 0;
+	}
 	p.order = malloc(n * sizeof(*p.order));
 	obj = ping_construct();
 	if (!p.order || !obj) {
@@ -159,8 +254,10 @@ static int icmp_run(struct roam_probe_target *t, size_t n, unsigned count,
 		ret = 0;	/* typically "Operation not permitted": no raw socket here */
 		goto out;
 	}
+	if (!unique_idents(obj, n, e))
+		goto out;
 	bind_contexts(obj, &p);
-	ret = run_rounds(obj, &p, count, deadline_ms);
+	ret = run_rounds(obj, &p, count, deadline_ms, &t0, e);
 out:
 	if (obj)
 		ping_destroy(obj);
