@@ -1,0 +1,298 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# roam-fetch never loses a message and never delivers one twice, whatever
+# happens mid-run: kill -9 at random moments, the ssh connection dropped
+# mid-message, the POP3 server restarted, a full disk, a failing MDA.
+# Real sshd and dovecot on 127.0.0.1 (tests/lab/lib.sh).
+#
+# "Same mail" is checked by content: the multiset of the md5 of every message
+# delivered (new/ and cur/) equals that of the messages the server held before
+# the run — so a lost, truncated or duplicated message all show.
+set -u
+. "$ROAM_TOP/tests/lab/lib.sh"
+lab_require_root
+
+FETCH=$ROAM_BUILD/roam-fetch
+if [ ! -x "$FETCH" ]; then
+	echo "1..0 # SKIP $FETCH not built"
+	exit 0
+fi
+lab_init
+TRIALS=${ROAM_FETCH_TRIALS:-20}
+
+# ---- helpers -------------------------------------------------------------------
+
+# digests DIR…: one md5 per message file, sorted (a multiset). dovecot may
+# move a file from new/ to cur/ meanwhile: then look again.
+digests() {
+	local i out
+	for ((i = 0; i < 100; i++)); do
+		if out=$(find "$@" -maxdepth 1 -type f ! -name '.*' -print0 2>/dev/null |
+			xargs -0r md5sum 2>/dev/null); then
+			[ -z "$out" ] || cut -d' ' -f1 <<<"$out" | sort
+			return 0
+		fi
+		sleep 0.01
+	done
+	echo "digests: files keep moving in $*" >&2
+	return 1
+}
+
+server_digests() { digests "$LAB_MAILDIR/new" "$LAB_MAILDIR/cur"; }
+server_count() { server_digests | wc -l; }
+
+# fresh_server N [BYTES]: an empty mailbox filled with N messages; their
+# digests go to $LAB_TMP/orig
+fresh_server() {
+	rm -f "$LAB_MAILDIR"/new/* "$LAB_MAILDIR"/cur/* "$LAB_MAILDIR"/tmp/*
+	lab_fill_mailbox "$@" && server_digests >"$LAB_TMP/orig"
+}
+
+# conf NAME: a config with its own state directory; prints its path
+conf() {
+	local dir=$LAB_TMP/$1
+	mkdir -p "$dir"
+	cat >"$dir/roam.conf" <<-EOF2
+		[fetch]
+		ssh_host = $LAB_SSH_HOST
+		ssh_port = $LAB_SSH_PORT
+		ssh_user = $LAB_SSH_USER
+		identity = $LAB_SSH_KEY
+		known_hosts = $LAB_SSH_KNOWN_HOSTS
+		pop3_host = $LAB_POP3_HOST
+		pop3_port = $LAB_POP3_PORT
+		pop3_user = $LAB_POP3_USER
+		password_file = $LAB_POP3_PASSFILE
+		state_dir = $dir/state
+		timeout = 10
+	EOF2
+	echo "$dir/roam.conf"
+}
+
+# fetch CONF ARGS…: one bounded run; its status is the result
+fetch() {
+	local c=$1
+	shift
+	timeout -k 5 120 "$FETCH" -c "$c" "$@"
+}
+
+# same_mail DIR…: what DIRs hold is exactly what the server held, each once
+same_mail() {
+	local got=$LAB_TMP/got
+	digests "$@" >"$got" || return 1
+	if ! cmp -s "$LAB_TMP/orig" "$got"; then
+		echo "delivered $(wc -l <"$got") of $(wc -l <"$LAB_TMP/orig");" \
+			"duplicates: $(uniq -d "$got" | wc -l);" \
+			"missing: $(comm -23 "$LAB_TMP/orig" "$got" | wc -l);" \
+			"unknown: $(comm -13 "$LAB_TMP/orig" "$got" | wc -l)"
+		show_unknown "$@"
+		return 1
+	fi
+}
+
+# show_unknown DIR…: the delivered files that match no original: size, subject, end
+show_unknown() {
+	local f
+	find "$@" -maxdepth 1 -type f ! -name '.*' -exec md5sum {} + | sort |
+		while read -r sum f; do
+			grep -qx "$sum" "$LAB_TMP/orig" && continue
+			echo "unknown: $f, $(stat -c %s "$f") bytes, $(grep -m1 '^Subject:' "$f")," \
+				"last line: $(tail -c 60 "$f" | tail -n 1)"
+		done
+}
+
+# nothing_lost DIR…: every original message is on the server (or in the
+# digests file $SERVER_THEN when set) or delivered, and nothing was delivered
+# twice (checked while messages are still in flight)
+nothing_lost() {
+	local got=$LAB_TMP/got
+	digests "$@" >"$got" || return 1
+	[ -z "$(uniq -d "$got")" ] || { echo "duplicates: $(uniq -d "$got" | wc -l)"; return 1; }
+	{ cat "$got"; if [ -n "${SERVER_THEN:-}" ]; then cat "$SERVER_THEN"; else server_digests; fi; } |
+		sort -u >"$LAB_TMP/both"
+	[ -z "$(comm -23 "$LAB_TMP/orig" "$LAB_TMP/both")" ] ||
+		{ echo "lost: $(comm -23 "$LAB_TMP/orig" "$LAB_TMP/both" | wc -l)"; return 1; }
+}
+
+server_empty() { [ "$(server_count)" = 0 ] || { echo "$(server_count) left"; return 1; }; }
+
+# wait_in_flight MAILDIR PID: until a message is being written (tmp/ has a
+# file) or PID has exited; polls, 10 ms steps, at most 20 s
+wait_in_flight() {
+	local i
+	for ((i = 0; i < 2000; i++)); do
+		[ -z "$(ls -A "$1/tmp" 2>/dev/null)" ] || return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.01
+	done
+	return 1
+}
+
+# run_bg CONF ARGS…: roam-fetch itself in the background (not a function or a
+# wrapper: kill -9 must hit roam-fetch), its pid in $pid
+run_bg() {
+	local c=$1
+	shift
+	"$FETCH" -c "$c" "$@" &
+	pid=$!
+}
+
+# ---- servers -------------------------------------------------------------------
+
+ok "sshd starts" lab_sshd 127.0.0.1 || { done_testing; }
+ok "dovecot starts" lab_dovecot 127.0.0.1 || { done_testing; }
+
+# ---- kill -9 at random moments -------------------------------------------------
+
+# one untimed full run tells how long a run lasts, so kills land inside one
+fresh_server 300
+c=$(conf calibrate)
+t0=$EPOCHREALTIME
+fetch "$c" --maildir "$LAB_TMP/calibrate/Maildir"
+rc=$?
+run_ms=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }')
+is "$rc" 0 "a 300-message run retrieves mail (exit 0)"
+ok "a 300-message run delivers each message once" same_mail "$LAB_TMP/calibrate/Maildir/new"
+note "a full 300-message run took $run_ms ms"
+
+# kill_trial N: two runs killed at random moments, then one to the end
+kill_trial() {
+	local c md pid k delay rc
+	c=$(conf "trial$1")
+	md=$LAB_TMP/trial$1/Maildir
+	fresh_server 300 || return 1
+	for k in 1 2; do
+		run_bg "$c" --maildir "$md" 2>/dev/null
+		delay=$(awk -v ms="$run_ms" -v r="$RANDOM" 'BEGIN { printf "%.3f", ms * r / 32767 / 1000 }')
+		sleep "$delay"
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		nothing_lost "$md/new" || { echo "after kill $k at ${delay}s"; return 1; }
+	done
+	fetch "$c" --maildir "$md" 2>"$LAB_TMP/trial$1/err"
+	rc=$?
+	[ "$rc" = 0 ] || [ "$rc" = 1 ] ||
+		{ echo "final run: exit $rc: $(cat "$LAB_TMP/trial$1/err")"; return 1; }
+	same_mail "$md/new" && server_empty
+}
+for ((i = 1; i <= TRIALS; i++)); do
+	ok "kill -9 trial $i: every message delivered exactly once, server emptied" kill_trial "$i"
+done
+
+# ---- the ssh connection dropped mid-message ------------------------------------
+
+fresh_server 40 1000000
+c=$(conf sshdrop)
+md=$LAB_TMP/sshdrop/Maildir
+run_bg "$c" --maildir "$md" 2>"$LAB_TMP/sshdrop/err"
+if wait_in_flight "$md" "$pid"; then
+	# the per-connection sshd processes, not the listener: the connection drops
+	# shellcheck disable=SC2046
+	kill -KILL $(ps -o pid= --ppid "$LAB_SSHD_PID") 2>/dev/null
+	wait "$pid"
+	rc=$?
+	like "$rc" '^([2-7])$' "ssh dropped mid-message: roam-fetch fails with a fetchmail code ($rc)"
+else
+	wait "$pid"
+	rc=$?
+	skip "ssh dropped mid-message: roam-fetch fails with a fetchmail code" \
+		"the run ended (exit $rc) before a message was in flight"
+fi
+ok "ssh dropped: nothing lost, nothing twice" nothing_lost "$md/new"
+fetch "$c" --maildir "$md"
+rc=$?
+like "$rc" '^[01]$' "ssh dropped: the next run completes ($rc)"
+ok "ssh dropped: every message delivered exactly once" same_mail "$md/new"
+ok "ssh dropped: the server is empty" server_empty
+
+# ---- the POP3 server restarted mid-run -----------------------------------------
+
+fresh_server 40 1000000
+c=$(conf pop3restart)
+md=$LAB_TMP/pop3restart/Maildir
+run_bg "$c" --maildir "$md" 2>"$LAB_TMP/pop3restart/err"
+if wait_in_flight "$md" "$pid"; then
+	old=$LAB_DOVECOT_PID
+	lab_dovecot_stop
+	# the master may still be dying (it is not our child): wait until it is gone
+	for ((i = 0; i < 500; i++)); do kill -0 "$old" 2>/dev/null || break; sleep 0.01; done
+	wait "$pid"
+	rc=$?
+	like "$rc" '^([2-7])$' "POP3 server stopped mid-run: roam-fetch fails with a fetchmail code ($rc)"
+	ok "dovecot starts again" lab_dovecot_start
+else
+	wait "$pid"
+	rc=$?
+	skip "POP3 server stopped mid-run: roam-fetch fails" "the run ended (exit $rc) first"
+	skip "dovecot starts again" "not stopped"
+fi
+ok "POP3 restart: nothing lost, nothing twice" nothing_lost "$md/new"
+fetch "$c" --maildir "$md"
+rc=$?
+like "$rc" '^[01]$' "POP3 restart: the next run completes ($rc)"
+ok "POP3 restart: every message delivered exactly once" same_mail "$md/new"
+ok "POP3 restart: the server is empty" server_empty
+
+# ---- a full disk ---------------------------------------------------------------
+
+# A 512 KiB tmpfs in a private mount namespace: the mount exists only for the
+# commands below and disappears with them. 40 × 40 KB do not fit; after the
+# remount (space returns) the rest comes.
+fresh_server 40 40000
+c=$(conf full)
+mnt=$LAB_TMP/full/mnt
+mkdir -p "$mnt"
+unshare -m --propagation private bash -c '
+	mnt=$1 fetch=$2 conf=$3 out=$4 server=$5
+	mount -t tmpfs -o size=512k,mode=0700 roam-lab-full "$mnt" || exit 99
+	timeout -k 5 120 "$fetch" -c "$conf" --maildir "$mnt/Maildir" 2>"$out/err1"
+	echo $? >"$out/rc1"
+	cp -a "$mnt/Maildir" "$out/at-full"
+	find "$server/new" "$server/cur" -type f -exec md5sum {} + | cut -d" " -f1 |
+		sort >"$out/server-at-full"
+	mount -o remount,size=64m "$mnt" || exit 99
+	timeout -k 5 120 "$fetch" -c "$conf" --maildir "$mnt/Maildir" 2>"$out/err2"
+	echo $? >"$out/rc2"
+	cp -a "$mnt/Maildir" "$out/after"
+' _ "$mnt" "$FETCH" "$c" "$LAB_TMP/full" "$LAB_MAILDIR"
+is "$?" 0 "full disk: a private tmpfs is mounted and the runs happen"
+is "$(cat "$LAB_TMP/full/rc1" 2>/dev/null)" 6 "full disk: roam-fetch exits 6 (local I/O error)"
+like "$(cat "$LAB_TMP/full/err1" 2>/dev/null)" 'No space left|File too large' \
+	"full disk: the error says why"
+SERVER_THEN=$LAB_TMP/full/server-at-full
+ok "full disk: nothing lost, nothing twice" nothing_lost "$LAB_TMP/full/at-full/new"
+SERVER_THEN=
+ok "full disk: no partial message left in tmp/" \
+	test -z "$(ls -A "$LAB_TMP/full/at-full/tmp" 2>/dev/null)"
+is "$(cat "$LAB_TMP/full/rc2" 2>/dev/null)" 0 "full disk: after space returns the next run retrieves mail"
+ok "full disk: every message delivered exactly once" same_mail "$LAB_TMP/full/after/new"
+ok "full disk: the server is empty" server_empty
+ok "full disk: the tmpfs went with its namespace" \
+	test -z "$(findmnt -rn -o TARGET | grep -F "$mnt")"
+
+# ---- a failing MDA -------------------------------------------------------------
+
+fresh_server 5
+c=$(conf mda)
+fetch "$c" --mda 'cat >/dev/null; exit 75' 2>"$LAB_TMP/mda/err"
+is "$?" 10 "failing MDA: roam-fetch exits 10"
+like "$(cat "$LAB_TMP/mda/err")" 'exit status 75' "failing MDA: the error names its status"
+is "$(server_count)" 5 "failing MDA: every message stays on the server"
+
+# an MDA that takes two messages, then fails: those two go, the rest stays
+out=$LAB_TMP/mda/out
+mkdir -p "$out"
+# shellcheck disable=SC2016  # for the MDA's shell
+mda='n=$(ls '"$out"' | wc -l); [ "$n" -lt 2 ] || exit 1; cat >'"$out"'/m$n'
+fetch "$c" --mda "$mda" 2>/dev/null
+is "$?" 10 "MDA failing on the third message: roam-fetch exits 10"
+is "$(ls "$out" | wc -l)" 2 "MDA failing on the third message: two delivered"
+ok "MDA failing on the third message: nothing lost, nothing twice" nothing_lost "$out"
+fetch "$c" --maildir "$LAB_TMP/mda/Maildir"
+like "$?" '^[01]$' "after the MDA failure a Maildir run completes"
+ok "MDA then Maildir: every message delivered exactly once" \
+	same_mail "$out" "$LAB_TMP/mda/Maildir/new"
+ok "MDA then Maildir: the server is empty" server_empty
+
+done_testing
