@@ -544,6 +544,10 @@ lab_dovecot_stop() {
 	# (measured: 50 ms to 1.1 s). Nothing is left to write by then, so KILL them
 	# after 250 ms.
 	_lab_stop_pidfile "$dir/run/master.pid" 25
+	# The master daemonized, so init reaps it, sometimes late. Until then its pid
+	# is a zombie that kill -0 still finds, and the next start would refuse with
+	# "Dovecot is already running" (seen under load): the pid file goes now.
+	rm -f "$dir/run/master.pid"
 	LAB_DOVECOT_STOP_MS=$(_lab_ms "$t0")
 }
 
