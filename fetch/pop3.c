@@ -128,7 +128,8 @@ static size_t on_listing(char *data, size_t size, size_t nmemb, void *arg)
 			if (p->line_len && p->line[p->line_len - 1] == '\r')
 				p->line_len--;
 			p->line[p->line_len] = '\0';
-			if (!parse_line(p, p->line)) {
+			/* libcurl hands an empty listing over as one bare CRLF */
+			if (p->line_len && !parse_line(p, p->line)) {
 				roam_debug("bad listing line: %s", p->line);
 				p->bad_reply = true;
 			}

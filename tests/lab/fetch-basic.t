@@ -1,0 +1,218 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# roam-fetch against a real sshd and a real dovecot on 127.0.0.1: 0, 1 and
+# 1000 messages delivered once each and removed from the server, byte for byte
+# (dot-stuffed lines, CRLF → LF); a 20 MB message in small memory; keep mode;
+# --check; the ssh connection killed mid-run; a second instance; wrong
+# password, refused password file, failing MDA, POP3 server down, bad config —
+# each with its documented exit status; silence on success.
+set -u
+. "$ROAM_TOP/tests/lab/lib.sh"
+lab_require_root
+. "$ROAM_TOP/tests/lab/fetch-lib.sh"
+fetch_require_binary
+lab_init
+
+ok "sshd and dovecot start" fetch_lab_start || { done_testing; exit; }
+
+# ---- 0 messages ---------------------------------------------------------------
+fresh_server 0
+c=$(conf zero)
+fetch "$c"
+is "$rc" 1 "0 messages: exit 1 (no mail)"
+is "$(cat "$LAB_TMP/out" "$LAB_TMP/err")" "" "0 messages: silent"
+
+# ---- 1 message, content byte for byte ------------------------------------------
+fresh_server 1
+c=$(conf one)
+fetch "$c"
+is "$rc" 0 "1 message: exit 0"
+is "$(cat "$LAB_TMP/out" "$LAB_TMP/err")" "" "1 message: silent on success"
+is "$(delivered one)" "$(cat "$LAB_TMP/orig")" \
+	"1 message: delivered byte for byte (dot lines unstuffed once, CRLF → LF)"
+is "$(server_count)" 0 "1 message: removed from the server"
+fetch "$c"
+is "$rc" 1 "1 message: the next run finds no mail"
+
+# ---- 1000 messages --------------------------------------------------------------
+fresh_server 1000
+c=$(conf many)
+t0=${EPOCHREALTIME/,/.}
+fetch "$c" -v
+t1=${EPOCHREALTIME/,/.}
+is "$rc" 0 "1000 messages: exit 0"
+is "$(delivered many)" "$(cat "$LAB_TMP/orig")" "1000 messages: each delivered exactly once"
+is "$(server_count)" 0 "1000 messages: all removed from the server"
+note "1000 messages: $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f s", b - a }') wall;" \
+	"$(grep -o '[0-9]* POP3 commands' "$LAB_TMP/err")"
+
+# ---- a 20 MB message in constant memory -----------------------------------------
+fresh_server 1 $((20 * 1024 * 1024))
+c=$(conf big)
+/usr/bin/time -f %M -o "$LAB_TMP/rss" timeout 300 "$FETCH" -c "$c" 2>"$LAB_TMP/err" && rc=0 || rc=$?
+is "$rc" 0 "20 MB message: exit 0"
+is "$(delivered big)" "$(cat "$LAB_TMP/orig")" "20 MB message: delivered intact"
+rss=$(tail -n 1 "$LAB_TMP/rss")
+note "20 MB message: peak RSS ${rss} KiB"
+ok "20 MB message: peak RSS ${rss} KiB stays under 16 MiB" test "$rss" -lt 16384
+
+# ---- keep mode twice, then a normal run -----------------------------------------
+fresh_server 5
+c=$(conf keep)
+fetch "$c" -k
+is "$rc" 0 "keep: first run exit 0"
+is "$(delivered keep)" "$(cat "$LAB_TMP/orig")" "keep: first run delivers all 5"
+is "$(server_count)" 5 "keep: the server still holds all 5"
+fetch "$c" --keep
+is "$rc" 1 "keep: second run exit 1 (nothing new)"
+is "$(delivered keep | wc -l)" 5 "keep: second run delivers nothing again"
+fetch "$c"
+is "$rc" 1 "keep then normal run: recorded messages deleted, not delivered again (exit 1)"
+is "$(delivered keep | wc -l)" 5 "keep then normal run: still 5 delivered"
+is "$(server_count)" 0 "keep then normal run: the server is empty"
+
+# ---- --check ----------------------------------------------------------------------
+fresh_server 3
+c=$(conf check)
+fetch "$c" --check
+is "$rc" 0 "--check with new mail: exit 0"
+like "$(cat "$LAB_TMP/out")" "^3 messages \(3 new, [0-9]+ octets\)" "--check prints the count"
+is "$(server_count)" 3 "--check leaves the server alone"
+is "$(delivered check | wc -l)" 0 "--check delivers nothing"
+fetch "$c" -k
+fetch "$c" --check
+is "$rc" 1 "--check after a keep run: exit 1 (nothing new)"
+like "$(cat "$LAB_TMP/out")" "^3 messages \(0 new" "--check counts delivered ones as not new"
+
+# ---- mbox and MDA targets -------------------------------------------------------
+fresh_server 3
+c=$(conf mbox "deliver=mbox:$LAB_TMP/mbox/inbox")
+fetch "$c"
+is "$rc" 0 "mbox: exit 0"
+is "$(grep -c '^From sender@example.net ' "$LAB_TMP/mbox/inbox" 2>/dev/null)" 3 \
+	"mbox: 3 messages, each with its From_ line"
+fresh_server 2
+mkdir -p "$LAB_TMP/mdaout"
+c=$(conf mda "deliver=mda:cat >\$(mktemp $LAB_TMP/mdaout/msg.XXXXXX)")
+fetch "$c"
+is "$rc" 0 "MDA: exit 0"
+is "$(digests "$LAB_TMP/mdaout")" "$(cat "$LAB_TMP/orig")" "MDA: each message on its stdin, once"
+
+# ---- a failing MDA: exit 10, mail stays --------------------------------------------
+fresh_server 2
+c=$(conf mdafail "deliver=mda:cat >/dev/null; exit 75")
+fetch "$c"
+is "$rc" 10 "failing MDA: exit 10"
+is "$(server_count)" 2 "failing MDA: the messages stay on the server"
+
+# ---- ssh killed mid-run ------------------------------------------------------------
+# The MDA kills the sshd process serving us while it delivers message 120:
+# no timing involved. What was delivered is recorded; the rest stays.
+fresh_server 300
+mkdir -p "$LAB_TMP/kill"
+cat >"$LAB_TMP/kill/mda" <<EOF2
+#!/bin/sh
+n=\$(( \$(cat $LAB_TMP/kill/count 2>/dev/null || echo 0) + 1 ))
+echo \$n >$LAB_TMP/kill/count
+cat >$LAB_TMP/kill/tmp.\$n && mv $LAB_TMP/kill/tmp.\$n $LAB_TMP/kill/mail/new/msg.\$n || exit 1
+if [ \$n = 120 ]; then
+	# the per-connection sshd processes: children and grandchildren of the listener
+	kids=\$(ps -o pid= --ppid $LAB_SSHD_PID)
+	for p in \$kids; do kill -9 \$p \$(ps -o pid= --ppid \$p); done
+fi
+exit 0
+EOF2
+chmod +x "$LAB_TMP/kill/mda"
+mkdir -p "$LAB_TMP/kill/mail/new"
+# exec: the script is the MDA process itself, so an aborted delivery kills it
+# before it can file a partial message
+c=$(conf kill "deliver=mda:exec $LAB_TMP/kill/mda")
+fetch "$c"
+is "$rc" 2 "ssh killed mid-run: exit 2"
+first=$(delivered kill | wc -l)
+ok "ssh killed mid-run: stopped early ($first delivered)" test "$first" -ge 120 -a "$first" -lt 300
+ok "ssh killed mid-run: undelivered messages stay on the server" \
+	test "$(server_count)" -ge $((300 - first))
+fetch "$c"
+is "$rc" 0 "ssh killed mid-run: the next run exits 0"
+is "$(delivered kill)" "$(cat "$LAB_TMP/orig")" "ssh killed mid-run: all 300 delivered, none twice" ||
+	diag "first run: $first; now $(delivered kill | uniq -d | wc -l) duplicated," \
+		"$(comm -23 "$LAB_TMP/orig" <(delivered kill) | wc -l) missing"
+is "$(server_count)" 0 "ssh killed mid-run: the server is empty after the next run"
+
+# ---- a second instance: exit 8 ---------------------------------------------------------
+fresh_server 1
+mkdir -p "$LAB_TMP/lock"
+c=$(conf lock "deliver=mda:touch $LAB_TMP/lock/in; while [ ! -e $LAB_TMP/lock/go ]; do sleep 0.05; done; cat >/dev/null")
+timeout 120 "$FETCH" -c "$c" 2>/dev/null &
+first_pid=$!
+i=0
+while [ ! -e "$LAB_TMP/lock/in" ] && [ $((i += 1)) -lt 1200 ]; do sleep 0.05; done
+fetch "$c"
+is "$rc" 8 "second instance while the first delivers: exit 8"
+touch "$LAB_TMP/lock/go"
+wait "$first_pid" && rc=0 || rc=$?
+is "$rc" 0 "the first instance finishes with exit 0"
+
+# ---- wrong password, bad password file, no password --------------------------------
+fresh_server 1
+(umask 077; echo wrong-password >"$LAB_TMP/badpass")
+c=$(conf badpw "password_file=$LAB_TMP/badpass")
+fetch "$c"
+is "$rc" 3 "wrong POP3 password: exit 3"
+is "$(server_count)" 1 "wrong POP3 password: the message stays"
+cp "$LAB_POP3_PASSFILE" "$LAB_TMP/openpass" && chmod 0644 "$LAB_TMP/openpass"
+c=$(conf openpw "password_file=$LAB_TMP/openpass")
+fetch "$c"
+is "$rc" 6 "password file readable by others: exit 6"
+like "$(cat "$LAB_TMP/err")" "chmod 600" "password file readable by others: says how to fix it"
+c=$(conf pwcmd "password_command=cat $LAB_POP3_PASSFILE")
+fetch "$c"
+is "$rc" 0 "password_command: exit 0"
+c=$(conf pwcmdfail "password_command=exit 1")
+fetch "$c"
+is "$rc" 3 "failing password_command: exit 3"
+
+# ---- ssh authentication refused: exit 3 -------------------------------------------------
+ssh-keygen -q -t ed25519 -N '' -f "$LAB_TMP/stranger_key"
+c=$(conf sshauth "identity=$LAB_TMP/stranger_key")
+fetch "$c"
+is "$rc" 3 "ssh key not authorized: exit 3"
+
+# ---- under valgrind: no errors, no leaks ---------------------------------------------
+if command -v valgrind >/dev/null; then
+	fresh_server 20
+	c=$(conf vg)
+	timeout 300 valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+		--track-fds=no "$FETCH" -c "$c" >"$LAB_TMP/vg.out" 2>"$LAB_TMP/vg.err" && rc=0 || rc=$?
+	is "$rc" 0 "under valgrind: exit 0, no memory errors or leaks"
+	[ "$rc" = 0 ] || diag "$(head -c 3000 "$LAB_TMP/vg.err")"
+	is "$(delivered vg)" "$(cat "$LAB_TMP/orig")" "under valgrind: all 20 delivered"
+else
+	skip "under valgrind" "valgrind missing"
+fi
+
+
+# ---- POP3 server down: exit 2 ---------------------------------------------------------
+lab_dovecot_stop
+c=$(conf down)
+fetch "$c"
+is "$rc" 2 "POP3 server down: exit 2"
+like "$(cat "$LAB_TMP/err")" "cannot reach 127.0.0.1 port $LAB_POP3_PORT" "POP3 server down: says so"
+ok "dovecot starts again" lab_dovecot_start
+
+# ---- ssh server down: exit 2 ------------------------------------------------------------
+c=$(conf nossh "ssh_port=$(lab_free_port)")
+fetch "$c"
+is "$rc" 2 "no ssh server: exit 2"
+
+# ---- configuration and usage errors: exit 5 -------------------------------------------------
+c=$(conf badkey "pasword=x")
+fetch "$c"
+is "$rc" 5 "unknown key: exit 5"
+like "$(cat "$LAB_TMP/err")" "roam.conf:[0-9]+: unknown key 'pasword'" "unknown key: names file and line"
+fetch "$c" --bogus
+is "$rc" 5 "unknown option: exit 5"
+
+done_testing
