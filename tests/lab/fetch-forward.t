@@ -1,0 +1,100 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# roam-fetch --forward: the managed `ssh -L` for other POP3 clients. curl and
+# fetchmail read mail through it; it listens on loopback only; when ssh drops
+# it reconnects and serves again; SIGTERM ends it with status 0; a busy port
+# or a bad spec are errors with their exit status.
+set -u
+. "$ROAM_TOP/tests/lab/lib.sh"
+lab_require_root
+. "$ROAM_TOP/tests/lab/fetch-lib.sh"
+fetch_require_binary
+lab_init
+
+ok "sshd and dovecot start" fetch_lab_start || { done_testing; exit; }
+port=$(lab_free_port)
+c=$(conf fwd)
+
+# waits (bounded) until something answers +OK on 127.0.0.1:$1
+pop3_banner() {
+	local i l
+	for ((i = 0; i < 300; i++)); do
+		if exec 3<>"/dev/tcp/127.0.0.1/$1"; then
+			IFS= read -r -t 2 l <&3
+			exec 3<&-
+			[[ $l == +OK* ]] && return 0
+		fi 2>/dev/null
+		sleep 0.05
+	done
+	return 1
+}
+
+"$FETCH" -c "$c" --forward "$port" 2>"$LAB_TMP/fwd.err" &
+fwd=$!
+ok "--forward $port: answers with the POP3 server's banner" pop3_banner "$port"
+like "$(ss -Htln "sport = :$port")" "127\.0\.0\.1:$port" "--forward listens on 127.0.0.1 only"
+
+# ---- curl -------------------------------------------------------------------------
+fresh_server 3
+auth=(--user "$LAB_POP3_USER:$LAB_POP3_PASS")
+list=$(curl -s "${auth[@]}" "pop3://127.0.0.1:$port/")
+is "$(wc -l <<<"$list")" 3 "curl pop3:// through the forward: LIST shows 3 messages"
+curl -s "${auth[@]}" "pop3://127.0.0.1:$port/1" | tr -d '\r' >"$LAB_TMP/curl1"
+ok "curl RETR through the forward: one of the server's messages, byte for byte" \
+	grep -qxF "$(md5sum <"$LAB_TMP/curl1" | cut -d' ' -f1)" "$LAB_TMP/orig"
+
+# ---- fetchmail ----------------------------------------------------------------------------
+fresh_server 5
+mkdir -p "$LAB_TMP/fm/home" "$LAB_TMP/fm/out"
+cat >"$LAB_TMP/fm/rc" <<EOF2
+set no syslog
+set invisible
+poll 127.0.0.1 port $port proto pop3 auth password
+    user "$LAB_POP3_USER" there with password "$LAB_POP3_PASS" is root here
+    fetchall nokeep sslproto ''
+    mda "/bin/sh -c 'cat >\$(mktemp $LAB_TMP/fm/out/msg.XXXXXX)'"
+EOF2
+chmod 600 "$LAB_TMP/fm/rc"
+HOME=$LAB_TMP/fm/home timeout 120 fetchmail -N -f "$LAB_TMP/fm/rc" \
+	--pidfile "$LAB_TMP/fm/pid" >"$LAB_TMP/fm/log" 2>&1 && rc=0 || rc=$?
+is "$rc" 0 "fetchmail through the forward: exit 0" || diag "$(tail -n 20 "$LAB_TMP/fm/log")"
+is "$(ls "$LAB_TMP/fm/out" | wc -l)" 5 "fetchmail through the forward: 5 messages delivered"
+is "$(grep -h '^Subject:' "$LAB_TMP"/fm/out/* | sort)" \
+	"$(printf 'Subject: roam test %d\n' 1 2 3 4 5 | sort)" "fetchmail: each message once"
+is "$(server_count)" 0 "fetchmail through the forward: the server is empty"
+
+# ---- ssh dropped: reconnect -------------------------------------------------------------
+# kill the sshd processes serving the forward (children of the listener)
+for p in $(ps -o pid= --ppid "$LAB_SSHD_PID"); do kill -9 "$p" $(ps -o pid= --ppid "$p"); done
+ok "after ssh dropped: the forward serves again (reconnected)" pop3_banner "$port"
+ok "after ssh dropped: roam-fetch --forward still runs" kill -0 "$fwd"
+
+# ---- SIGTERM ------------------------------------------------------------------------------
+kill -TERM "$fwd"
+wait "$fwd" && rc=0 || rc=$?
+is "$rc" 0 "SIGTERM: exit 0"
+is "$(ss -Htln "sport = :$port" | wc -l)" 0 "SIGTERM: the port is closed"
+
+# ---- errors -----------------------------------------------------------------------------
+fetch "$c" --forward "mailgw:$port"
+is "$rc" 5 "--forward with a host name: exit 5"
+fetch "$c" --forward 0
+is "$rc" 5 "--forward 0: exit 5"
+fetch "$c" --forward "$port" --check
+is "$rc" 5 "--forward with --check: exit 5"
+exec 4< <(exec nc -l 127.0.0.1 "$port")
+busy=$!
+for ((i = 0; i < 100; i++)); do
+	[ "$(ss -Htln "sport = :$port" | wc -l)" = 0 ] || break
+	sleep 0.05
+done
+fetch "$c" --forward "$port"
+is "$rc" 2 "--forward on a busy port: exit 2"
+kill "$busy" 2>/dev/null
+exec 4<&-
+c=$(conf fwdkh "known_hosts=$LAB_TMP/nothing")
+fetch "$c" --forward "$(lab_free_port)"
+is "$rc" 2 "--forward with an unknown host key: exit 2, no retry"
+
+done_testing
