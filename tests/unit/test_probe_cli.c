@@ -13,6 +13,7 @@
 
 #include "../../probe/cli.h"
 #include "../../probe/hyst.h"
+#include "../../probe/output.h"
 #include "../../probe/settings.h"
 #include "../../probe/targets.h"
 
@@ -199,6 +200,46 @@ static void hysteresis_needs_agreeing_passes(void **state)
 	assert_true(probe_hyst_step(&h, false, 0));	/* 0 acts as 1 */
 }
 
+static char *print_to_string(const struct probe_result *r, bool json)
+{
+	static char buf[512];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	assert_non_null(f);
+	assert_true(probe_print(f, r, json));
+	fclose(f);
+	return buf;
+}
+
+static void prints_lines_and_json(void **state)
+{
+	struct probe_result r = { .name = "198.51.100.180", .address = "198.51.100.180",
+				  .alive = true, .answered = true, .rtt_us = 420,
+				  .method = "icmp", .checked = 1764000030, .since = 1764000000 };
+	char label[16];
+
+	(void)state;
+	assert_string_equal(print_to_string(&r, false), "198.51.100.180 is alive (0.42 ms, icmp)\n");
+	assert_string_equal(print_to_string(&r, true),
+			    "{\"target\":\"198.51.100.180\",\"address\":\"198.51.100.180\","
+			    "\"state\":\"alive\",\"rtt_ms\":0.420,\"method\":\"icmp\","
+			    "\"checked\":1764000030,\"since\":1764000000}\n");
+	r = (struct probe_result){ .name = "host\"\\\x01x", .address = "203.0.113.230",
+				   .method = "tcp:25", .checked = 5, .since = 5 };
+	assert_string_equal(print_to_string(&r, false), "host\"\\\x01x is unreachable\n");
+	assert_string_equal(print_to_string(&r, true),
+			    "{\"target\":\"host\\\"\\\\\\u0001x\",\"address\":\"203.0.113.230\","
+			    "\"state\":\"dead\",\"rtt_ms\":null,\"method\":\"tcp:25\","
+			    "\"checked\":5,\"since\":5}\n");
+	/* held alive by hysteresis, no answer this pass */
+	r.alive = true;
+	assert_string_equal(print_to_string(&r, false), "host\"\\\x01x is alive (tcp:25)\n");
+	probe_method_label(ROAM_PROBE_TCP, 2525, label, sizeof(label));
+	assert_string_equal(label, "tcp:2525");
+	probe_method_label(ROAM_PROBE_DGRAM, 2525, label, sizeof(label));
+	assert_string_equal(label, "dgram");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +250,7 @@ int main(void)
 		cmocka_unit_test(targets_are_checked_and_deduplicated),
 		cmocka_unit_test(target_errors_are_clear),
 		cmocka_unit_test(hysteresis_needs_agreeing_passes),
+		cmocka_unit_test(prints_lines_and_json),
 	};
 
 	return cmocka_run_group_tests_name("probe_cli", tests, NULL, NULL);
