@@ -189,12 +189,13 @@ bool settings_load(struct settings *s, struct roam_error *e)
 {
 	const struct roam_section *secs[] = { &roam_fetch_keys };
 	struct roam_conf *c = roam_conf_load(s->config, ROAM_CONF_USER, secs, 1, e);
-	const char *where;
+	char where[256];
 	bool ok;
 
 	if (!c)
 		return false;
-	where = roam_conf_path(c) ? roam_conf_path(c) : "no configuration file";
+	snprintf(where, sizeof(where), "%s",
+		 roam_conf_path(c) ? roam_conf_path(c) : "no configuration file");
 	ok = fill(s, c, e);
 	roam_conf_free(c);
 	if (!ok)
