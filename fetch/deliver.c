@@ -12,22 +12,11 @@
  * durable, and a run that dies before deliver_sync leaves nothing a reader sees
  * (its tmp/ files are swept after 36 hours, as the Maildir spec says).
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pwd.h>
-#include <signal.h>
-#include <spawn.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/time.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "deliver_int.h"

@@ -33,7 +33,9 @@ struct deliver_msg *deliver_begin(struct deliver_target *t, struct roam_error *e
  * and >From quoting (mboxrd). On false the message must still be aborted. */
 bool deliver_write(struct deliver_msg *m, const char *data, size_t len, struct roam_error *e);
 
-/* Finishes a message: Maildir tmp→new, mbox append, MDA exit 0. After it returns
+/* Finishes a message: Maildir tmp→new, mbox append, MDA exit 0 (the exit status
+ * alone decides: an MDA that exits 0 without reading everything has accepted
+ * the message; a write to it never raises SIGPIPE). After it returns
  * true the message is delivered but may not yet be durable: deliver_sync makes
  * every committed message durable (fsync, dir fsync) — call it before recording
  * UIDLs. (A Maildir message moves from tmp/ into new/ in deliver_sync, after

@@ -1,19 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-#include <dirent.h>
+/*
+ * deliver_filter.c — the bytes of a message on their way out: CRLF → LF,
+ * mboxrd quoting, the mbox From_ line, and one fixed output buffer.
+ */
 #include <errno.h>
-#include <fcntl.h>
-#include <pwd.h>
-#include <signal.h>
-#include <spawn.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
+#include <strings.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/time.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,8 +65,7 @@ bool deliver_out_flush(struct deliver_msg *m, struct roam_error *e)
 	m->buffered = 0;
 	if (!ok) {
 		m->failed = true;
-		return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot write to",
-			    t->kind == MAILDIR ? m->name : t->where, errno);
+		return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot write to", t->where, errno);
 	}
 	return true;
 }

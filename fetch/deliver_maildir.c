@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * deliver_maildir.c — Maildir delivery: unique names, tmp/ until synced,
+ * parallel fsyncs, then new/ (see deliver.c for why in that order).
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
-#include <signal.h>
-#include <spawn.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -152,19 +152,65 @@ bool maildir_commit(struct deliver_msg *m, struct roam_error *e)
 	return true;
 }
 
-static bool fsync_pending(struct deliver_target *t, struct pending *p, struct roam_error *e)
+/* 0 or an errno; runs in the sync threads, so it touches nothing shared */
+static int fsync_pending(int tmpfd, const struct pending *p)
 {
-	int fd = p->fd >= 0 ? p->fd : openat(t->tmpfd, p->name, O_RDONLY | O_CLOEXEC);
+	int fd = p->fd >= 0 ? p->fd : openat(tmpfd, p->name, O_RDONLY | O_CLOEXEC);
+	int err = 0;
 
-	if (fd < 0 || fsync(fd) < 0) {
-		int err = errno;
-
-		if (fd >= 0 && p->fd < 0)
-			close(fd);
-		return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot sync", p->name, err);
-	}
-	if (p->fd < 0)
+	if (fd < 0 || fsync(fd) < 0)
+		err = errno;
+	if (fd >= 0 && p->fd < 0)
 		close(fd);
+	return err;
+}
+
+/* Several fsyncs in flight at once: the kernel merges their journal commits
+ * and device flushes. One after the other, each waits for its own flush
+ * (measured on ext4 here, 1000 files: 0.5-1.5 s serial, 0.03-0.04 s with 8
+ * threads). Precise, unlike syncfs, which would also wait for every other
+ * process's dirty data on the filesystem. */
+enum { SYNC_THREADS = 8 };
+
+struct sync_job {
+	const struct deliver_target *t;
+	atomic_size_t next;
+	atomic_int err;		/* the first errno, 0 when none */
+	atomic_size_t failed;	/* which pending file it belongs to */
+};
+
+static void *sync_worker(void *arg)
+{
+	struct sync_job *j = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&j->next, 1)) < j->t->npending) {
+		int err = fsync_pending(j->t->tmpfd, &j->t->pending[i]), none = 0;
+
+		if (err && atomic_compare_exchange_strong(&j->err, &none, err))
+			atomic_store(&j->failed, i);
+	}
+	return NULL;
+}
+
+static bool fsync_all_pending(struct deliver_target *t, struct roam_error *e)
+{
+	struct sync_job job = { .t = t };
+	pthread_t threads[SYNC_THREADS - 1];
+	size_t started = 0, want = t->npending < SYNC_THREADS ? t->npending : SYNC_THREADS;
+
+	atomic_init(&job.next, 0);
+	atomic_init(&job.err, 0);
+	atomic_init(&job.failed, 0);
+	/* no thread when one file is pending; fewer when creating one fails */
+	while (started + 1 < want && pthread_create(&threads[started], NULL, sync_worker, &job) == 0)
+		started++;
+	sync_worker(&job);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	if (atomic_load(&job.err))
+		return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot sync",
+				    t->pending[atomic_load(&job.failed)].name, atomic_load(&job.err));
 	return true;
 }
 
@@ -199,9 +245,8 @@ bool maildir_sync(struct deliver_target *t, struct roam_error *e)
 	size_t i, renamed = 0;
 	char name[512];
 
-	for (i = 0; i < t->npending; i++)
-		if (!fsync_pending(t, &t->pending[i], e))
-			goto fail;
+	if (!fsync_all_pending(t, e))
+		goto fail;
 	for (renamed = 0; renamed < t->npending; renamed++) {
 		struct pending *p = &t->pending[renamed];
 

@@ -1,19 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-#include <dirent.h>
+/*
+ * deliver_mbox.c — appending to an mbox: dotlock and fcntl lock, a separating
+ * blank line, truncation back to the old size when a message fails.
+ */
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
-#include <signal.h>
-#include <spawn.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/random.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 

@@ -1,20 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-#include <dirent.h>
+/*
+ * deliver_mda.c — a message to `sh -c COMMAND` on its stdin; exit 0 = delivered.
+ */
 #include <errno.h>
-#include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "deliver_int.h"
