@@ -44,7 +44,7 @@ trap deb_cleanup EXIT
 trap 'deb_cleanup; trap - EXIT; exit 130' INT
 trap 'deb_cleanup; trap - EXIT; exit 143' TERM
 
-plan 25
+plan 26
 
 is "$(cd "$ROAM_TOP" && dpkg-parsechangelog -S Version)" "$version" \
 	"debian/changelog's version is VERSION"
@@ -82,6 +82,9 @@ is "$(grep -o ' \./usr/share/man/.*\.gz$' <<<"$contents" | cut -c2- | LC_ALL=C s
 wantdoc=$(cd "$ROAM_TOP" && for f in contrib/*; do [ -f "$f" ] && echo "./usr/share/doc/roam/contrib/${f##*/}"; done | LC_ALL=C sort)
 is "$(grep -o ' \./usr/share/doc/roam/contrib/..*' <<<"$contents" | cut -c2- | LC_ALL=C sort)" "$wantdoc" \
 	"every contrib file in /usr/share/doc/roam/contrib"
+mkdir "$W/x" && dpkg-deb -x "$deb" "$W/x"
+is "$(grep -rl /usr/local "$W/x/usr/share/doc/roam/contrib" "$W/x/lib/systemd" 2>/dev/null)" "" \
+	"the hooks and the unit name the package's paths (/usr, not /usr/local)"
 is "$(dpkg-deb -f "$deb" Package Version Architecture | tr '\n' ' ')" \
 	"Package: roam Version: $version Architecture: $(dpkg --print-architecture) " "control fields"
 is "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./conffiles)" "/etc/roam.conf" \
