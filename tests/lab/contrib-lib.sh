@@ -18,6 +18,8 @@
 #                             $CL_ROOT/usr/local and /etc is this machine's /etc
 #                             with roam.conf added (an overlay; it points at
 #                             $CL_CONF). Nothing outside that namespace changes.
+#                             Each "SRC:DST" of the array CL_BINDS is bind-mounted
+#                             there too (a recorder over /usr/sbin/sendmail, …).
 #   cl_host_cmd [--ns NS] CMD…
 #                             the same command line in the array CL_CMD, to start in
 #                             the background as a simple command ("${CL_CMD[@]}" &: $!
@@ -28,6 +30,7 @@
 #                             exits with the number in $CL_STUBS/NAME.exit (else 0)
 
 CL_ROOT= CL_CONF= CL_STUBS=
+CL_BINDS=()
 
 cl_file() {
 	local g f
@@ -69,8 +72,16 @@ cl_host_cmd() {
 		mount --bind "$root/usr/local" /usr/local &&
 		mount -t overlay roam-etc -o "lowerdir=/etc,upperdir=$etc/upper,workdir=$etc/work" /etc ||
 			{ echo "cl_host: cannot set up the private /usr/local and /etc" >&2; exit 125; }
+		IFS="
+"
+		for b in $_CL_BINDS; do
+			mount --bind "${b%%:*}" "${b#*:}" || { echo "cl_host: cannot bind $b" >&2; exit 125; }
+		done
+		unset IFS _CL_BINDS
 		exec "$@"'
-	CL_CMD=(unshare -m sh -c "$setup" "$CL_ROOT" "$LAB_TMP/etc" "$@")
+	local binds
+	binds=$(printf '%s\n' "${CL_BINDS[@]}")
+	CL_CMD=(env _CL_BINDS="$binds" unshare -m sh -c "$setup" "$CL_ROOT" "$LAB_TMP/etc" "$@")
 	[ -z "$ns" ] || CL_CMD=(ip netns exec "$ns" "${CL_CMD[@]}")
 }
 
