@@ -27,3 +27,24 @@ test_redirect_decide_LIBS := $(LIBS_CMOCKA)
 test_redirect_settings_SRCS := tests/unit/test_redirect_settings.c redirect/settings.c \
 	redirect/keys.c redirect/target.c
 test_redirect_settings_LIBS := $(LIBS_INIH) $(LIBS_CMOCKA)
+
+# make fuzz: libFuzzer (clang) on the header scanner, the target check and
+# the state file parser, FUZZ_TIME seconds each (corpus in $(B)/fuzz/).
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 30
+FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Ilib -Iredirect -fsanitize=fuzzer,address,undefined
+FUZZERS := $(B)/fuzz/fuzz_redirect_header $(B)/fuzz/fuzz_redirect_state
+
+$(B)/fuzz/fuzz_redirect_header: redirect/fuzz_header.c redirect/header.c redirect/target.c lib/error.c
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^
+$(B)/fuzz/fuzz_redirect_state: redirect/fuzz_state.c lib/probestate.c lib/probe.c lib/probe_dgram.c \
+		lib/probe_tcp.c lib/statefile.c lib/error.c
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^
+
+fuzz: $(FUZZERS)
+	$(Q)for f in $(FUZZERS); do mkdir -p $$f.corpus && \
+		$$f -max_total_time=$(FUZZ_TIME) -print_final_stats=0 $$f.corpus || exit 1; done
+
+.PHONY: fuzz
