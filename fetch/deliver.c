@@ -139,8 +139,9 @@ bool deliver_commit(struct deliver_msg *m, struct roam_error *e)
 	bool ok;
 
 	if (m->failed) {
+		/* e already says why, from the failed deliver_write */
 		deliver_abort(m);
-		return roam_error_set(e, "commit after a failed write");
+		return false;
 	}
 	/* the MDA's exit status, not our buffer, decides whether the message is in */
 	ok = deliver_filter_end(m, e) && deliver_out_flush(m, e);
