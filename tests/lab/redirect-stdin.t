@@ -70,8 +70,8 @@ drain_then_signal() {	# drain_then_signal SIG → sets out, rc
 	exec 7>"$fifo"
 	printf 'Subject: half\n\n' >&7
 	head -c 300000 /dev/zero >&7
-	# read (0) or splice (275): it is draining and waits for more
-	wait_syscall "$pid" drain 0 275 && kill -s "$1" "$pid"
+	# splice (275), not read: a read could still be the configuration's
+	wait_syscall "$pid" drain 275 && kill -s "$1" "$pid"
 	wait "$pid"; rc=$?
 	exec 7>&-
 	out=$(cat "$LAB_TMP/sig.out")
