@@ -129,8 +129,11 @@ int main(int argc, char **argv)
 	usable = cli == SETTINGS_RUN;
 	if (!usable)
 		roam_err("%s", e.msg);
-	else if (!(usable = redirect_settings_load(&s, &e)))
+	/* even after a bad option: the file may still name the away target */
+	if (!redirect_settings_load(&s, &e)) {
 		roam_err("%s", e.msg);
+		usable = false;
+	}
 	away = choose_away(&s, def);
 	redirect_emit_fallback(away);
 

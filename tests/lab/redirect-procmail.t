@@ -9,7 +9,7 @@ set -u
 lab_require_root
 command -v procmail >/dev/null || { echo "1..0 # SKIP no procmail"; exit 0; }
 lab_init
-plan 22
+plan 23
 
 mail=$(lab_ns mail)
 laptop=$(lab_ns laptop)
@@ -64,6 +64,9 @@ echo "[redirect]" >"$RL/roam.conf"; echo "tagret = 1" >>"$RL/roam.conf"
 send
 is "$(tail -n1 "$RL/sendmail.log" | cut -d' ' -f2-)" "-oi root" "broken config: still one safe recipient, \$LOGNAME"
 rl_conf
+rl_state alive
+is "$("$ROAM_BUILD/roam-redirect" -c "$RL/roam.conf" --bogus </dev/null 2>/dev/null)" "$RL_AWAY" \
+	"a bad option: the configured away target, not the alive one"
 
 # ---- the own probe: stale or missing state, target in the laptop namespace
 redirect() {	# roam-redirect in the mail namespace, -v, empty message; sets out, err
