@@ -151,6 +151,11 @@ for f in $files; do
 	is "$prc:$(cat "$LAB_TMP/parse.err")" "0:" "$f ($kind): every line parses (time fields$([ "$system" = 0 ] || echo ", user"), no bare %)"
 	ok "$f: at least one entry" test -n "$entries"
 	if [ "$system" = 1 ]; then
+		# Debian's cron skips /etc/cron.d files whose names have a dot (run-parts rules)
+		name=$(grep -oE '/etc/cron\.d/[^ ]+' "$path" | head -n1 | sed 's,.*/,,; s/[`.,;:)]*$//')
+		like "$name" '^[A-Za-z0-9_-]+$' "$f: the name it asks for in /etc/cron.d, '$name', is one cron reads (no dot)"
+	fi
+	if [ "$system" = 1 ]; then
 		# cron's parser reads the user field of /etc/cron.d; crontab(1) has none
 		grep -vE '^[[:space:]]*(#|$)' "$path" |
 			awk '/^[[:space:]]*[A-Za-z_][A-Za-z0-9_]*[[:space:]]*=/ { print; next }
