@@ -335,6 +335,50 @@ static void mbox_waits_for_no_stale_dotlock(void **s)
 	assert_int_equal(access(path_in("stale.mbox.lock"), F_OK), -1);
 }
 
+/* a reader holding both locks for a moment: the delivery waits, then appends
+ * after the reader's own write (never into the middle of it) */
+static void mbox_waits_for_a_locking_reader(void **s)
+{
+	static const char *const msg[] = { "Subject: w\r\n\r\nx\r\n" };
+	struct deliver_target *t;
+	struct roam_error e;
+	int ready[2], status;
+	char c;
+	pid_t pid;
+
+	(void)s;
+	assert_int_equal(pipe(ready), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+		int lock = open(path_in("held.mbox.lock"), O_CREAT | O_EXCL | O_WRONLY, 0644);
+		int fd = open(path_in("held.mbox"), O_CREAT | O_WRONLY | O_APPEND, 0600);
+
+		if (lock < 0 || fd < 0 || fcntl(fd, F_SETLK, &fl) < 0)
+			_exit(1);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		usleep(300 * 1000);
+		if (write(fd, "From reader Wed Nov 25 16:40:00 2026\nSubject: r\n\nr\n\n", 52) != 52)
+			_exit(1);
+		unlink(path_in("held.mbox.lock"));
+		_exit(0);
+	}
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	t = deliver_open(spec("mbox", "held.mbox"), &e);
+	assert_true(deliver_chunks(t, msg, 1, &e));
+	deliver_close(t);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(status, 0);
+	char *text = slurp(path_in("held.mbox"), NULL);
+
+	assert_memory_equal(text, "From reader ", 12);
+	assert_non_null(strstr(text, "\nr\n\nFrom MAILER-DAEMON "));
+	free(text);
+	close(ready[0]);
+	close(ready[1]);
+}
+
 /* ---- Maildir -------------------------------------------------------------- */
 
 static void maildir_is_created_with_tmp_new_cur(void **s)
@@ -629,6 +673,7 @@ int main(void)
 		cmocka_unit_test(mbox_repairs_a_missing_blank_line),
 		cmocka_unit_test(mbox_abort_truncates_back),
 		cmocka_unit_test(mbox_waits_for_no_stale_dotlock),
+		cmocka_unit_test(mbox_waits_for_a_locking_reader),
 		cmocka_unit_test(maildir_is_created_with_tmp_new_cur),
 		cmocka_unit_test(maildir_names_unique_under_a_burst),
 		cmocka_unit_test(commit_is_invisible_until_sync),
