@@ -47,11 +47,12 @@ static bool loggable(const char *cmd, size_t len)
 static int on_debug(CURL *h, curl_infotype type, char *data, size_t len, void *arg)
 {
 	struct pop3 *p = arg;
-	int n = (int)strcspn(data, "\r\n");
+	int n = 0;
 
 	(void)h;
-	if ((size_t)n > len)
-		n = (int)len;
+	/* data is not NUL-terminated: the first line, within len */
+	while ((size_t)n < len && n < 200 && data[n] != '\r' && data[n] != '\n')
+		n++;
 	if (type == CURLINFO_HEADER_OUT) {
 		p->commands++;
 		if (loggable(data, len))
@@ -189,9 +190,11 @@ static bool perform(struct pop3 *p, const char *what, struct roam_error *e)
 		p->code = FETCH_EXIT_DELIVERY;
 		return roam_error_set(e, "%s: delivery stopped the transfer", what);
 	}
-	p->code = exit_code(p, rc);
-	if (rc == CURLE_WRITE_ERROR && p->bad_reply)
+	if (rc == CURLE_WRITE_ERROR && p->bad_reply) {
 		p->code = FETCH_EXIT_PROTOCOL;
+		return roam_error_set(e, "POP3 %s: malformed reply line `%.80s'", what, p->line);
+	}
+	p->code = exit_code(p, rc);
 	return roam_error_set(e, "POP3 %s: %s%s%s%s", what, curl_easy_strerror(rc),
 			      p->last_reply[0] ? " (server: " : "", p->last_reply,
 			      p->last_reply[0] ? ")" : "");

@@ -215,6 +215,56 @@ c=$(conf nossh "ssh_port=$(lab_free_port)")
 fetch "$c"
 is "$rc" 2 "no ssh server: exit 2"
 
+# ---- a POP3 server that stalls, one that refuses, one that talks nonsense ------------
+# Faults dovecot cannot produce on demand: nc plays the server behind sshd,
+# with a scripted dialog through two FIFOs.
+mkfifo "$LAB_TMP/fake.in" "$LAB_TMP/fake.out"
+fake_pop3() {	# fake_pop3 SCRIPT-FUNCTION: one connection served by it
+	fake_port=$(lab_free_port)
+	# <>: opening a FIFO read-write never blocks, so neither side waits for the other
+	nc -l 127.0.0.1 "$fake_port" <>"$LAB_TMP/fake.out" >"$LAB_TMP/fake.in" &
+	fake_nc=$!
+	"$1" <>"$LAB_TMP/fake.in" >"$LAB_TMP/fake.out" &
+	fake_script=$!
+	i=0
+	while [ "$(ss -Htln "sport = :$fake_port" | wc -l)" = 0 ] && [ $((i += 1)) -lt 200 ]; do
+		sleep 0.02
+	done
+}
+fake_stop() { kill "$fake_nc" "$fake_script" 2>/dev/null; wait "$fake_nc" "$fake_script" 2>/dev/null; }
+silent() { exec sleep 60; }
+refusing() { printf -- '-ERR [SYS/TEMP] go away\r\n'; exec sleep 60; }
+bad_uidl() {
+	local line
+	printf '+OK fake ready\r\n'
+	while IFS= read -r line; do
+		case ${line%$'\r'} in
+		CAPA) printf -- '-ERR no capabilities\r\n' ;;
+		USER*|PASS*) printf '+OK\r\n' ;;
+		UIDL) printf '+OK\r\nthis is not a UIDL line\r\n.\r\n' ;;
+		QUIT) printf '+OK bye\r\n'; break ;;
+		*) printf -- '-ERR what?\r\n' ;;
+		esac
+	done
+}
+fake_pop3 silent
+c=$(conf stall "pop3_port=$fake_port" "timeout=2")
+fetch "$c"
+is "$rc" 7 "POP3 server silent for longer than timeout: exit 7"
+fake_stop
+fake_pop3 refusing
+c=$(conf errbanner "pop3_port=$fake_port" "timeout=2")
+fetch "$c"
+is "$rc" 7 "POP3 server answers -ERR: exit 7"
+like "$(cat "$LAB_TMP/err")" "go away" "POP3 server answers -ERR: its words are shown"
+fake_stop
+fake_pop3 bad_uidl
+c=$(conf garbage "pop3_port=$fake_port" "timeout=5")
+fetch "$c"
+is "$rc" 4 "a malformed UIDL listing: exit 4 (protocol error)"
+like "$(cat "$LAB_TMP/err")" "malformed" "a malformed UIDL listing: says so"
+fake_stop
+
 # ---- configuration and usage errors: exit 5 -------------------------------------------------
 c=$(conf badkey "pasword=x")
 fetch "$c"
