@@ -10,6 +10,21 @@
 
 static const int fatal_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU };
 
+/* A crash must not leave procmail without a recipient either. Sanitizer
+ * builds keep their own handlers: there a crash is a report, not an answer. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifdef SANITIZED
+static const int crash_signals[] = { 0 };
+#else
+static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+#endif
+
 /* the line a signal prints: target + "\n"; written only with signals blocked */
 static char answer[REDIRECT_TARGET_MAX + 2];
 static volatile sig_atomic_t answer_len;
@@ -68,6 +83,9 @@ void redirect_emit_init(const char *fallback)
 	sigfillset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(*fatal_signals); i++)
 		sigaction(fatal_signals[i], &sa, NULL);
+	for (size_t i = 0; i < sizeof(crash_signals) / sizeof(*crash_signals); i++)
+		if (crash_signals[i])
+			sigaction(crash_signals[i], &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -90,6 +108,7 @@ void redirect_emit(const char *target)
 		answer_len = (sig_atomic_t)(len + 1);
 	}
 	write_all(answer, (size_t)answer_len);
+	answer_len = 0;	/* a crash while cleaning up must not print a second line */
 }
 
 void redirect_emit_alarm(long ms)

@@ -5,7 +5,8 @@
  * From the first instruction on there is always a safe answer ready: the away
  * target (at first the default one, later the configured one). A signal that
  * would end the process (SIGTERM, SIGINT, SIGHUP, SIGALRM, SIGUSR1/2, SIGXCPU)
- * prints that answer and exits 0; SIGPIPE is ignored, so writing to a closed
+ * prints that answer and exits 0, and so does a crash (SIGSEGV, SIGBUS,
+ * SIGFPE, SIGILL, SIGABRT) outside sanitizer builds; SIGPIPE is ignored, so writing to a closed
  * pipe is an error return, never a death. Printing blocks those signals
  * first, so the line is written once and never interleaved.
  */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,17 +54,31 @@ static const char *take(char *buf, size_t len, const char *s)
 	return memcpy(buf, s, strlen(s) + 1);
 }
 
-const char *redirect_default_away(char *buf, size_t len, const char **what)
+/* The user's name from /etc/passwd itself, not through getpwuid(): NSS would
+ * load modules (libnss_systemd...) into a static binary, where they crash,
+ * and into a mail filter, where they cost. */
+static const char *passwd_name(uid_t uid, char *buf, size_t len)
 {
+	FILE *f = fopen("/etc/passwd", "re");
+	const char *found = NULL;
 	struct passwd *pw;
 
+	if (!f)
+		return NULL;
+	while (!found && (pw = fgetpwent(f)))
+		if (pw->pw_uid == uid)
+			found = take(buf, len, pw->pw_name);
+	fclose(f);
+	return found;
+}
+
+const char *redirect_default_away(char *buf, size_t len, const char **what)
+{
 	*what = "$LOGNAME";
 	if (take(buf, len, getenv("LOGNAME")))
 		return buf;
-	/* only now: getpwuid reads nsswitch.conf and passwd, which costs */
 	*what = "the running user's name";
-	pw = getpwuid(getuid());
-	if (pw && take(buf, len, pw->pw_name))
+	if (passwd_name(getuid(), buf, len))
 		return buf;
 	*what = "the last resort";
 	return take(buf, len, REDIRECT_LAST_RESORT);

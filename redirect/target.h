@@ -28,7 +28,7 @@
 bool redirect_target_ok(const char *s);
 
 /* The away target when none is configured: $LOGNAME, else the name of the
- * running uid, else REDIRECT_LAST_RESORT; each candidate must pass
+ * running uid in /etc/passwd, else REDIRECT_LAST_RESORT; each candidate must pass
  * redirect_target_ok. Writes into buf (at least REDIRECT_TARGET_MAX + 1
  * bytes) and returns it; what tells where the answer came from, for the log. */
 const char *redirect_default_away(char *buf, size_t len, const char **what);
