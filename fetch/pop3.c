@@ -305,6 +305,13 @@ bool pop3_dele(struct pop3 *p, unsigned long num, struct roam_error *e)
 	return perform(p, what, e);
 }
 
+bool pop3_noop(struct pop3 *p, struct roam_error *e)
+{
+	if (!set_command(p, "NOOP", 0, true))
+		return roam_error_set(e, "curl_easy_setopt failed");
+	return perform(p, "NOOP", e);
+}
+
 int pop3_exit_code(const struct pop3 *p)
 {
 	return p->code;

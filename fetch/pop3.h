@@ -8,6 +8,10 @@
  * multi-line replies (lib/pop3.c, Curl_pop3_write: "\r\n.." becomes "\r\n."),
  * also on the first body line; so RETR bodies arrive here exactly as the
  * message was stored, with CRLF line ends, and nothing here unstuffs again.
+ * libcurl 7.88 ends a RETR without error when the connection closes before
+ * the terminating "." line (pop3_done does not check that it came), so the
+ * caller must not trust a body until the server has answered a later command
+ * on the same connection (see run.c).
  * DELE is sent with CURLOPT_NOBODY (a one-line reply); deletions take effect at
  * QUIT, which libcurl sends when the handle is closed.
  */
@@ -55,6 +59,9 @@ bool pop3_retr(struct pop3 *p, unsigned long num, pop3_sink sink, void *arg,
 
 /* DELE num (takes effect at QUIT). */
 bool pop3_dele(struct pop3 *p, unsigned long num, struct roam_error *e);
+
+/* NOOP: an answer proves the connection (and every reply before it) whole. */
+bool pop3_noop(struct pop3 *p, struct roam_error *e);
 
 /* After a false return: the FETCH_EXIT_* it means (FETCH_EXIT_DELIVERY when
  * the sink stopped the transfer). */

@@ -1,4 +1,13 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * A body is trusted only once the server has answered the next command.
+ * libcurl 7.88 reports success when the connection closes in the middle of a
+ * RETR body (see pop3.h), so a message retrieved last stays "pending": not
+ * committed until the "+OK" of the next RETR arrives (the server answers in
+ * order, so the previous body was complete), or a NOOP before the final flush.
+ * A pending message whose proof never comes is aborted and fetched again by
+ * the next run: never a truncated message, never a loss.
+ */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,19 +26,13 @@ struct run {
 	size_t *dele;			/* recorded before: DELE without delivering */
 	size_t ndele;
 	bool pop3_broken;		/* the session cannot take commands any more */
+	struct deliver_msg *pending;	/* retrieved, its completeness not yet proven */
+	size_t pending_idx;
+	struct deliver_msg *cur;	/* the message being retrieved */
+	size_t cur_idx;
+	int sink_code;			/* why the sink stopped a transfer */
+	struct roam_error sink_err;
 };
-
-struct sink {
-	struct deliver_msg *m;
-	struct roam_error err;
-};
-
-static bool sink_write(void *arg, const char *data, size_t len)
-{
-	struct sink *s = arg;
-
-	return deliver_write(s->m, data, len, &s->err);
-}
 
 static double since(const struct timespec *t0)
 {
@@ -39,33 +42,115 @@ static double since(const struct timespec *t0)
 	return (double)(now.tv_sec - t0->tv_sec) + (now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* RETR straight into delivery; returns 0 or an exit code with e set */
-static int fetch_one(struct run *r, const struct pop3_msg *msg, struct roam_error *e)
+static int deliver_failed(struct run *r, size_t idx, const struct roam_error *why,
+			  struct roam_error *e)
 {
-	struct sink s = { .err = { "" } };
+	const struct pop3_msg *msg = &r->l->msgs[idx];
 
-	if (!(s.m = deliver_begin(r->c->target, e)))
-		return deliver_exit_code(r->c->target);
-	if (!pop3_retr(r->c->pop3, msg->num, sink_write, &s, e)) {
-		int code = pop3_exit_code(r->c->pop3);
+	roam_error_set(e, "message %lu (%s): %s", msg->num, msg->uidl, why->msg);
+	return deliver_exit_code(r->c->target);
+}
 
-		deliver_abort(s.m);
+/* the pending body is proven whole: deliver it, and it joins the batch */
+static int commit_pending(struct run *r, struct roam_error *e)
+{
+	const struct pop3_msg *msg = &r->l->msgs[r->pending_idx];
+	struct roam_error why = { "" };
+	bool ok;
+
+	if (!r->pending)
+		return 0;
+	ok = deliver_commit(r->pending, &why);
+	r->pending = NULL;
+	if (!ok)
+		return deliver_failed(r, r->pending_idx, &why, e);
+	r->st->delivered++;
+	r->st->delivered_bytes += msg->size;
+	roam_debug("delivered message %lu (%s, %lu octets)", msg->num, msg->uidl, msg->size);
+	if (!r->nbatch)
+		clock_gettime(CLOCK_MONOTONIC, &r->batch_start);
+	r->batch[r->nbatch++] = r->pending_idx;
+	return 0;
+}
+
+static void abort_pending(struct run *r)
+{
+	if (!r->pending)
+		return;
+	roam_info("message %lu not confirmed complete; it stays for the next run",
+		  r->l->msgs[r->pending_idx].num);
+	deliver_abort(r->pending);
+	r->pending = NULL;
+}
+
+/* RETR's body, chunk by chunk; its first byte means the server answered */
+static bool sink_write(void *arg, const char *data, size_t len)
+{
+	struct run *r = arg;
+	struct roam_error why = { "" };
+
+	if (!r->cur) {
+		if ((r->sink_code = commit_pending(r, &r->sink_err)) != 0)
+			return false;
+		if (!(r->cur = deliver_begin(r->c->target, &why))) {
+			r->sink_code = deliver_failed(r, r->cur_idx, &why, &r->sink_err);
+			return false;
+		}
+	}
+	if (!deliver_write(r->cur, data, len, &why)) {
+		r->sink_code = deliver_failed(r, r->cur_idx, &why, &r->sink_err);
+		return false;
+	}
+	return true;
+}
+
+/* RETR straight into delivery; the message becomes pending. 0 or an exit code. */
+static int fetch_one(struct run *r, size_t idx, struct roam_error *e)
+{
+	struct roam_error why = { "" };
+	int code;
+
+	r->cur = NULL;
+	r->cur_idx = idx;
+	r->sink_code = 0;
+	if (!pop3_retr(r->c->pop3, r->l->msgs[idx].num, sink_write, r, e)) {
+		code = pop3_exit_code(r->c->pop3);
+		deliver_abort(r->cur);
+		r->cur = NULL;
 		if (code == FETCH_EXIT_DELIVERY) {
-			roam_error_set(e, "message %lu (%s): %s", msg->num, msg->uidl, s.err.msg);
-			code = deliver_exit_code(r->c->target);
+			*e = r->sink_err;
+			code = r->sink_code;
 		}
 		/* libcurl drops a connection whose transfer was cut short */
 		r->pop3_broken = true;
 		return code;
 	}
-	if (!deliver_commit(s.m, &s.err)) {
-		roam_error_set(e, "message %lu (%s): %s", msg->num, msg->uidl, s.err.msg);
-		return deliver_exit_code(r->c->target);
+	/* an empty body: the "+OK" alone proves the previous message */
+	if (!r->cur) {
+		if ((code = commit_pending(r, e)) != 0)
+			return code;
+		if (!(r->cur = deliver_begin(r->c->target, &why)))
+			return deliver_failed(r, idx, &why, e);
 	}
-	r->st->delivered++;
-	r->st->delivered_bytes += msg->size;
-	roam_debug("delivered message %lu (%s, %lu octets)", msg->num, msg->uidl, msg->size);
+	r->pending = r->cur;
+	r->pending_idx = idx;
+	r->cur = NULL;
 	return 0;
+}
+
+/* one more answer from the server proves the last body */
+static int prove_pending(struct run *r, struct roam_error *e)
+{
+	if (!r->pending)
+		return 0;
+	if (r->pop3_broken || !pop3_noop(r->c->pop3, e)) {
+		abort_pending(r);
+		if (r->pop3_broken)
+			return 0;
+		r->pop3_broken = true;
+		return pop3_exit_code(r->c->pop3);
+	}
+	return commit_pending(r, e);
 }
 
 static int dele(struct run *r, size_t idx, struct roam_error *e)
@@ -133,13 +218,47 @@ static int deliver_fresh(struct run *r, struct roam_error *e)
 		}
 		if (uidl_contains(r->c->uidls, r->l->msgs[i].uidl))
 			continue;
-		if (!r->nbatch)
-			clock_gettime(CLOCK_MONOTONIC, &r->batch_start);
-		if ((code = fetch_one(r, &r->l->msgs[i], e)) != 0)
+		if ((code = fetch_one(r, i, e)) != 0)
 			break;
-		r->batch[r->nbatch++] = i;
-		if (r->nbatch == RUN_BATCH || since(&r->batch_start) >= 1.0)
+		if (r->nbatch == RUN_BATCH || (r->nbatch && since(&r->batch_start) >= 1.0))
 			code = flush(r, e);
+	}
+	return code;
+}
+
+/* forget what the server no longer has, so the record stays small; only
+ * after the session proved the UIDL listing whole */
+static void retain(struct run *r)
+{
+	const char **uidls = calloc(r->l->n ? r->l->n : 1, sizeof(*uidls));
+
+	if (!uidls)
+		return;
+	for (size_t i = 0; i < r->l->n; i++)
+		uidls[i] = r->l->msgs[i].uidl;
+	uidl_retain(r->c->uidls, uidls, r->l->n);
+	free(uidls);
+}
+
+static int finish_run(struct run *r, int code, struct roam_error *e)
+{
+	struct roam_error later = { "" };
+	int fcode;
+
+	if (code)
+		abort_pending(r);	/* fetched again next time */
+	else
+		code = prove_pending(r, e);
+	/* whatever happened, what was committed becomes durable and recorded */
+	fcode = flush(r, code ? &later : e);
+	if (!code)
+		code = fcode;
+	else if (fcode)
+		roam_err("%s", later.msg);
+	if (!code && !r->pop3_broken) {
+		retain(r);
+		if (!uidl_save(r->c->uidls, e))
+			code = FETCH_EXIT_IOERR;
 	}
 	return code;
 }
@@ -148,43 +267,23 @@ int fetch_run(const struct run_ctx *c, struct run_stats *st, struct roam_error *
 {
 	struct pop3_listing l;
 	struct run r = { .c = c, .st = st, .l = &l };
-	struct roam_error later = { "" };
-	int code, fcode;
-	const char **uidls;
+	int code;
 
 	*st = (struct run_stats){ 0 };
 	if (!pop3_list(c->pop3, &l, e))
 		return pop3_exit_code(c->pop3);
 	st->listed = l.n;
-	if ((code = sort_listing(&r, e)) != 0)
-		goto out;
-	if (c->check) {
+	if ((code = sort_listing(&r, e)) == 0 && c->check) {
 		code = st->fresh ? FETCH_EXIT_MAIL : FETCH_EXIT_NOMAIL;
-		goto out;
+	} else if (!code) {
+		for (size_t i = 0; i < r.ndele && !code; i++)
+			code = dele(&r, r.dele[i], e);
+		if (!code)
+			code = deliver_fresh(&r, e);
+		code = finish_run(&r, code, e);
+		if (!code)
+			code = st->delivered ? FETCH_EXIT_MAIL : FETCH_EXIT_NOMAIL;
 	}
-	/* forget what the server no longer has, so the record stays small */
-	if ((uidls = calloc(l.n ? l.n : 1, sizeof(*uidls)))) {
-		for (size_t i = 0; i < l.n; i++)
-			uidls[i] = l.msgs[i].uidl;
-		uidl_retain(c->uidls, uidls, l.n);
-		free(uidls);
-	}
-	for (size_t i = 0; i < r.ndele && !code; i++)
-		code = dele(&r, r.dele[i], e);
-	if (!code)
-		code = deliver_fresh(&r, e);
-	/* whatever happened, what was committed becomes durable and recorded */
-	fcode = flush(&r, code ? &later : e);
-	if (!code)
-		code = fcode;
-	else if (fcode)
-		roam_err("%s", later.msg);
-	/* the record may have shrunk (uidl_retain) even when nothing was fetched */
-	if (!code && !uidl_save(c->uidls, e))
-		code = FETCH_EXIT_IOERR;
-	if (!code)
-		code = st->delivered ? FETCH_EXIT_MAIL : FETCH_EXIT_NOMAIL;
-out:
 	free(r.dele);
 	pop3_listing_free(&l);
 	return code;
