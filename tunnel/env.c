@@ -15,6 +15,7 @@
 #include "nl.h"
 
 struct env_ctx {
+	struct tun_nl *nl;
 	const char *want_dev;	/* uplink = DEV; NULL: auto */
 	struct tunnel_env *env;
 	uint32_t best_metric;
@@ -45,7 +46,7 @@ static void default_cb(struct nl_object *obj, void *arg)
 	    nl_addr_get_prefixlen(rtnl_route_get_dst(r)) != 0 || rtnl_route_get_nnexthops(r) < 1)
 		return;
 	nh = rtnl_route_nexthop_n(r, 0);
-	if (!if_indextoname((unsigned)rtnl_route_nh_get_ifindex(nh), dev))
+	if (!tun_nl_ifname(x->nl, rtnl_route_nh_get_ifindex(nh), dev))
 		return;
 	if (x->want_dev && strcmp(dev, x->want_dev))
 		return;
@@ -66,7 +67,7 @@ static void addr_cb(struct nl_object *obj, void *arg)
 	uint32_t mask;
 
 	if (rtnl_addr_get_family(a) != AF_INET || rtnl_addr_get_scope(a) != RT_SCOPE_UNIVERSE ||
-	    !if_indextoname((unsigned)rtnl_addr_get_ifindex(a), dev) || strcmp(dev, x->env->uplink))
+	    !tun_nl_ifname(x->nl, rtnl_addr_get_ifindex(a), dev) || strcmp(dev, x->env->uplink))
 		return;
 	p.addr = in4(rtnl_addr_get_local(a));
 	p.len = (unsigned)rtnl_addr_get_prefixlen(a);
@@ -87,24 +88,21 @@ static void addr_cb(struct nl_object *obj, void *arg)
 bool tun_nl_env(struct tun_nl *nl, const struct tunnel_cfg *cfg, struct tunnel_env *env,
 		struct roam_error *e)
 {
-	struct env_ctx x = { .want_dev = cfg->uplink[0] ? cfg->uplink : NULL, .env = env };
+	struct env_ctx x = { .nl = nl, .want_dev = cfg->uplink[0] ? cfg->uplink : NULL, .env = env };
 	struct nl_cache *c;
-	int err;
 
 	memset(env, 0, sizeof(*env));
-	if ((err = rtnl_route_alloc_cache(tun_nl_sock(nl), AF_INET, 0, &c)) < 0)
-		return roam_error_set(e, "netlink: dump routes: %s", nl_geterror(err));
+	if (!(c = tun_nl_dump(nl, TUN_ROUTE, e)))
+		return false;
 	nl_cache_foreach(c, default_cb, &x);
-	nl_cache_free(c);
 	/* uplink = ppp0 without a default route on it: pin through the device itself */
 	if (!x.found && x.want_dev && if_nametoindex(x.want_dev))
 		snprintf(env->uplink, sizeof(env->uplink), "%s", x.want_dev);
 	if (!env->uplink[0])
 		return true;	/* the plan says what is missing, if it needs it */
-	if ((err = rtnl_addr_alloc_cache(tun_nl_sock(nl), &c)) < 0)
-		return roam_error_set(e, "netlink: dump addresses: %s", nl_geterror(err));
+	if (!(c = tun_nl_dump(nl, TUN_ADDR, e)))
+		return false;
 	nl_cache_foreach(c, addr_cb, &x);
-	nl_cache_free(c);
 	if (!env->local.s_addr)
 		env->local = x.first;
 	env->router_onlink = env->router.s_addr &&

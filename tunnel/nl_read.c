@@ -21,6 +21,11 @@
 struct tun_nl {
 	struct nl_sock *sk;
 	unsigned changes;
+	/* dumps shared by env.c and the reader until the next write: every
+	 * syscall counts for a tool that runs once per network change */
+	struct nl_cache *routes, *addrs;
+	struct { int index; char name[IFNAMSIZ]; } names[32];
+	size_t nnames;
 };
 
 struct tun_nl *tun_nl_open(struct roam_error *e)
@@ -38,20 +43,68 @@ struct tun_nl *tun_nl_open(struct roam_error *e)
 		tun_nl_close(nl);
 		return NULL;
 	}
+	/* one recvmsg per batch instead of a MSG_PEEK for the size first */
+	nl_socket_disable_msg_peek(nl->sk);
+	nl_socket_set_msg_buf_size(nl->sk, 65536);
 	return nl;
+}
+
+static void forget(struct tun_nl *nl)
+{
+	nl_cache_free(nl->routes);
+	nl_cache_free(nl->addrs);
+	nl->routes = nl->addrs = NULL;
+	nl->nnames = 0;
 }
 
 void tun_nl_close(struct tun_nl *nl)
 {
 	if (!nl)
 		return;
+	forget(nl);
 	nl_socket_free(nl->sk);
 	free(nl);
 }
 
 unsigned tun_nl_changes(const struct tun_nl *nl) { return nl->changes; }
 struct nl_sock *tun_nl_sock(struct tun_nl *nl) { return nl->sk; }
-void tun_nl_count(struct tun_nl *nl) { nl->changes++; }
+
+void tun_nl_count(struct tun_nl *nl)
+{
+	nl->changes++;
+	forget(nl);	/* what we read before the write is stale now */
+}
+
+const char *tun_nl_ifname(struct tun_nl *nl, int index, char *buf)
+{
+	for (size_t i = 0; i < nl->nnames; i++)
+		if (nl->names[i].index == index)
+			return strcpy(buf, nl->names[i].name);
+	if (index <= 0 || !if_indextoname((unsigned)index, buf))
+		return NULL;
+	if (nl->nnames < sizeof(nl->names) / sizeof(nl->names[0])) {
+		nl->names[nl->nnames].index = index;
+		strcpy(nl->names[nl->nnames++].name, buf);
+	}
+	return buf;
+}
+
+struct nl_cache *tun_nl_dump(struct tun_nl *nl, enum tun_kind kind, struct roam_error *e)
+{
+	struct nl_cache **c = kind == TUN_ROUTE ? &nl->routes : &nl->addrs;
+	int err;
+
+	if (*c)
+		return *c;
+	err = kind == TUN_ROUTE ? rtnl_route_alloc_cache(nl->sk, AF_INET, 0, c)
+				: rtnl_addr_alloc_cache(nl->sk, c);
+	if (err < 0) {
+		*c = NULL;
+		roam_error_set(e, "netlink: dump %s: %s", kind == TUN_ROUTE ? "routes" : "addresses",
+			       nl_geterror(err));
+	}
+	return *c;
+}
 
 static bool push(struct tun_objs *h, const struct tun_obj *o)
 {
@@ -151,6 +204,7 @@ static bool read_links(struct tun_nl *nl, const struct tunnel_plan *want, struct
 }
 
 struct read_ctx {
+	struct tun_nl *nl;
 	const struct tunnel_plan *want;
 	struct tun_objs *h;
 	bool oom;
@@ -164,7 +218,7 @@ static void addr_cb(struct nl_object *obj, void *arg)
 	struct nl_addr *peer = rtnl_addr_get_peer(a);
 
 	if (rtnl_addr_get_family(a) != AF_INET ||
-	    !if_indextoname((unsigned)rtnl_addr_get_ifindex(a), o.addr.dev))
+	    !tun_nl_ifname(x->nl, rtnl_addr_get_ifindex(a), o.addr.dev))
 		return;
 	o.addr.local = in4(rtnl_addr_get_local(a));
 	if (peer && in4(peer).s_addr != o.addr.local.s_addr)
@@ -187,7 +241,7 @@ static void route_cb(struct nl_object *obj, void *arg)
 	o.route.dst.addr = in4(rtnl_route_get_dst(r));
 	o.route.dst.len = (unsigned)nl_addr_get_prefixlen(rtnl_route_get_dst(r));
 	nh = rtnl_route_nexthop_n(r, 0);
-	if (!if_indextoname((unsigned)rtnl_route_nh_get_ifindex(nh), o.route.dev))
+	if (!tun_nl_ifname(x->nl, rtnl_route_nh_get_ifindex(nh), o.route.dev))
 		o.route.dev[0] = '\0';
 	o.route.via = in4(rtnl_route_nh_get_gateway(nh));
 	o.route.src = in4(rtnl_route_get_pref_src(r));
@@ -225,19 +279,18 @@ static bool read_cache(struct tun_nl *nl, enum tun_kind kind, struct read_ctx *x
 		       struct roam_error *e)
 {
 	struct nl_cache *c = NULL;
-	const char *what = kind == TUN_ADDR ? "addresses" : kind == TUN_ROUTE ? "routes" : "rules";
 	int err;
 
-	if (kind == TUN_ADDR)
-		err = rtnl_addr_alloc_cache(nl->sk, &c);
-	else if (kind == TUN_ROUTE)
-		err = rtnl_route_alloc_cache(nl->sk, AF_INET, 0, &c);
-	else
-		err = rtnl_rule_alloc_cache(nl->sk, AF_INET, &c);
-	if (err < 0)
-		return roam_error_set(e, "netlink: dump %s: %s", what, nl_geterror(err));
-	nl_cache_foreach(c, kind == TUN_ADDR ? addr_cb : kind == TUN_ROUTE ? route_cb : rule_cb, x);
-	nl_cache_free(c);
+	if (kind == TUN_RULE) {
+		if ((err = rtnl_rule_alloc_cache(nl->sk, AF_INET, &c)) < 0)
+			return roam_error_set(e, "netlink: dump rules: %s", nl_geterror(err));
+		nl_cache_foreach(c, rule_cb, x);
+		nl_cache_free(c);
+	} else {
+		if (!(c = tun_nl_dump(nl, kind, e)))
+			return false;
+		nl_cache_foreach(c, kind == TUN_ADDR ? addr_cb : route_cb, x);
+	}
 	return !x->oom || roam_error_set(e, "out of memory");
 }
 
@@ -250,7 +303,7 @@ static int neigh_cb(struct nl_msg *msg, void *arg)
 	if (rtnl_neigh_parse(nlmsg_hdr(msg), &n) < 0)
 		return NL_SKIP;
 	if (rtnl_neigh_get_family(n) == AF_INET && (rtnl_neigh_get_flags(n) & NTF_PROXY) &&
-	    if_indextoname((unsigned)rtnl_neigh_get_ifindex(n), o.neigh.dev)) {
+	    tun_nl_ifname(x->nl, rtnl_neigh_get_ifindex(n), o.neigh.dev)) {
 		o.neigh.dst = in4(rtnl_neigh_get_dst(n));
 		if (could_be_wanted(x->want, &o) && !push(x->h, &o))
 			x->oom = true;
@@ -282,7 +335,7 @@ static bool read_proxies(struct tun_nl *nl, struct read_ctx *x, struct roam_erro
 bool tun_nl_read(struct tun_nl *nl, const struct tunnel_plan *want, struct tun_objs *h,
 		 struct roam_error *e)
 {
-	struct read_ctx x = { .want = want, .h = h };
+	struct read_ctx x = { .nl = nl, .want = want, .h = h };
 
 	if (wanted(want, TUN_SYSCTL)) {
 		struct tun_obj o = { .kind = TUN_SYSCTL };

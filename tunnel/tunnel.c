@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "render.h"
@@ -25,13 +26,28 @@ struct journal {
 	size_t n;
 };
 
+/* -vv: how long each step took since the last mark (to see where time goes) */
+static void mark(const char *what)
+{
+	static struct timespec last;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (last.tv_sec)
+		roam_debug("%s: %.2f ms", what, (double)(now.tv_sec - last.tv_sec) * 1e3 +
+						  (double)(now.tv_nsec - last.tv_nsec) / 1e6);
+	last = now;
+}
+
 /* down and status must work when the uplink is gone (the laptop is offline):
  * identity is all they need, so an unknown uplink or address is left blank */
 static bool snapshot(struct tunnel_run *r, struct snapshot *s, bool lenient, struct roam_error *e)
 {
 	memset(s, 0, sizeof(*s));
+	mark("start");
 	if (!tunnel_state_load(r->cfg->name, &s->st, e) || !tun_nl_env(r->nl, r->cfg, &s->env, e))
 		return false;
+	mark("state and system read");
 	s->env.registered = s->st.remote;
 	if (lenient && !s->env.uplink[0])
 		snprintf(s->env.uplink, sizeof(s->env.uplink), "%s", "(none)");
@@ -49,6 +65,7 @@ static bool snapshot(struct tunnel_run *r, struct snapshot *s, bool lenient, str
 		return false;
 	}
 	tunnel_diff(&s->plan, &s->have, &s->diff);
+	mark("kernel objects read and diffed");
 	return true;
 }
 
@@ -105,6 +122,7 @@ static bool apply_one(struct tunnel_run *r, struct snapshot *s, size_t i, struct
 		return true;
 	if (!(created ? tun_nl_add(r->nl, want, e) : tun_nl_change(r->nl, want, have, e)))
 		return false;
+	mark(cmd);
 	j->step[j->n].done = *want;
 	j->step[j->n].before = *have;
 	j->step[j->n++].created = created;
@@ -147,8 +165,12 @@ static bool apply_diff(struct tunnel_run *r, struct snapshot *s, struct roam_err
 		if (s->diff.state[i] != TUN_PRESENT)
 			ok = apply_one(r, s, i, j, e);
 	r->changes = tun_nl_changes(r->nl);
-	if (ok && j->n)
-		ok = verify(r, s, e) && tunnel_state_save(r->cfg->name, &s->st, e);
+	if (ok && j->n) {
+		ok = verify(r, s, e);
+		mark("verified");
+		ok = ok && tunnel_state_save(r->cfg->name, &s->st, e);
+		mark("state saved");
+	}
 	if (!ok && j->n) {
 		roam_warn("error after %zu change%s: rolling back", j->n, j->n == 1 ? "" : "s");
 		rollback(r, j);
@@ -195,8 +217,10 @@ static bool remove_one(struct tunnel_run *r, struct snapshot *s, size_t i, struc
 	show(r, cmd);
 	if (r->dry_run)
 		return true;
-	return off.kind == TUN_SYSCTL ? tun_nl_change(r->nl, &off, have, e)
-				      : tun_nl_del(r->nl, &off, e);
+	bool ok = off.kind == TUN_SYSCTL ? tun_nl_change(r->nl, &off, have, e)
+					 : tun_nl_del(r->nl, &off, e);
+	mark(cmd);
+	return ok;
 }
 
 enum tunnel_result tunnel_down(struct tunnel_run *r, struct roam_error *e)

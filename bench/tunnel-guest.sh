@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# bench/tunnel-guest.sh — runs inside the VM (bench/tunnel.sh boots it): per role,
+# `roam-tunnel up` + `down` against the seed's hand-typed `ip` commands run as a
+# shell script, N rounds each, in namespaces of their own. Prints figures, asserts nothing.
+set -u
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+. "$ROAM_TOP/tests/lab/lib.sh"
+lab_require_root
+lab_init
+RT=$ROAM_BUILD/roam-tunnel
+N=${BENCH_ROUNDS:-20}
+modprobe ipip || { echo "no ipip module"; exit 1; }
+
+GW=$(lab_ns gw) MOB=$(lab_ns mob)
+lab_link "$GW" 198.51.100.238/24 "$MOB" 203.0.113.230/26 >/dev/null
+GW_IF=$LAB_LINK_IF1
+ip -n "$GW" route add default dev "$GW_IF"
+ip -n "$MOB" addr add 203.0.113.193/32 dev lo	# stands in for the guest router below
+ip -n "$MOB" route add default via 203.0.113.194 dev "$LAB_LINK_IF2" onlink
+
+cat >"$LAB_TMP/gw.conf" <<CONF
+[tunnel]
+role = gateway
+local = 198.51.100.238
+remote = 203.0.113.230
+inner_local = 192.0.2.10
+inner_remote = 192.0.2.20
+exported = 198.51.100.180
+lan_dev = $GW_IF
+CONF
+cat >"$LAB_TMP/mob.conf" <<CONF
+[tunnel]
+role = mobile
+remote = 198.51.100.238
+inner_local = 192.0.2.20
+inner_remote = 192.0.2.10
+exported = 198.51.100.180
+CONF
+# the seed (DESIGN.md), as people type it today, and its undo
+cat >"$LAB_TMP/gw-up.sh" <<SEED
+ip tunnel add tunl1 mode ipip local 198.51.100.238 remote 203.0.113.230
+ip addr add 192.0.2.10 peer 192.0.2.20 dev tunl1
+ip link set tunl1 up
+ip route add 198.51.100.180 dev tunl1
+ip neigh add proxy 198.51.100.180 dev $GW_IF
+sysctl -qw net.ipv4.ip_forward=1
+SEED
+cat >"$LAB_TMP/gw-down.sh" <<SEED
+ip neigh del proxy 198.51.100.180 dev $GW_IF
+ip tunnel del tunl1
+sysctl -qw net.ipv4.ip_forward=0
+SEED
+cat >"$LAB_TMP/mob-up.sh" <<SEED
+ip tunnel add tunl1 mode ipip local 203.0.113.230 remote 198.51.100.238
+ip addr add 192.0.2.20 peer 192.0.2.10 dev tunl1
+ip addr add 198.51.100.180 dev tunl1
+ip link set tunl1 up
+ip route add 198.51.100.238 via 203.0.113.194 dev $LAB_LINK_IF2 onlink
+ip rule add from 198.51.100.180 table 200
+ip route add default via 192.0.2.10 dev tunl1 src 198.51.100.180 table 200
+SEED
+cat >"$LAB_TMP/mob-down.sh" <<SEED
+ip rule del from 198.51.100.180 table 200
+ip route del 198.51.100.238
+ip tunnel del tunl1
+SEED
+
+# rounds NS ROAM-UP ROAM-DOWN SEED-UP SEED-DOWN: N rounds timed inside NS, the two
+# alternating so that a busy host slows both alike; prints "roam_ms seed_ms" as the
+# median of the rounds (ms per up + down)
+rounds() {
+	ip netns exec "$1" bash -c '
+		n=$1; shift; r=() s=()
+		for ((i = 0; i < n; i++)); do
+			t0=$EPOCHREALTIME; $1 && $2 || exit 1; t1=$EPOCHREALTIME
+			$3 && $4 || exit 1; t2=$EPOCHREALTIME
+			r+=("$(awk -v a="$t0" -v b="$t1" "BEGIN { print (b - a) * 1000 }")")
+			s+=("$(awk -v a="$t1" -v b="$t2" "BEGIN { print (b - a) * 1000 }")")
+		done
+		median() { printf "%s\n" "$@" | sort -n | awk "{ v[NR] = \$1 } END { printf \"%.1f\", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }"; }
+		echo "$(median "${r[@]}") $(median "${s[@]}")"
+	' _ "$N" "$2" "$3" "$4" "$5"
+}
+
+echo "roam-tunnel up + down vs the seed's ip commands as a script"
+echo "(median of $N alternating rounds, ms per up + down; kernel $(uname -r), $(nproc) CPU, load $(cut -d' ' -f1 /proc/loadavg))"
+printf '%-8s %12s %12s %8s\n' role roam-tunnel seed ratio
+for role in gw mob; do
+	ns=$GW; [ "$role" = mob ] && ns=$MOB
+	export ROAM_RUNDIR=$LAB_TMP/run-$role	# inherited: no extra exec of env(1) per call
+	read -r roam seed < <(rounds "$ns" "$RT -q -c $LAB_TMP/$role.conf up" \
+		"$RT -q -c $LAB_TMP/$role.conf down" "sh -e $LAB_TMP/$role-up.sh" \
+		"sh -e $LAB_TMP/$role-down.sh") && [ -n "${seed:-}" ] || { echo "$role: a round failed"; exit 1; }
+	printf '%-8s %12s %12s %7.1fx\n' "$([ "$role" = gw ] && echo gateway || echo mobile)" \
+		"$roam" "$seed" "$(awk -v r="$roam" -v s="$seed" 'BEGIN { print s / r }')"
+done
