@@ -95,7 +95,8 @@ probe_host() {	# probe_host USER CMD
 	local user=$1 cmd=$2 state=$LAB_TMP/state
 	if [ -z "${mail:-}" ]; then
 		mail=$(lab_ns mail) && laptop=$(lab_ns laptop) &&
-		lab_link "$mail" 198.51.100.152/24 "$laptop" 198.51.100.180/24 || return 1
+		lab_link "$mail" 198.51.100.152/24 "$laptop" 198.51.100.180/24 &&
+		cl_wait_reachable "$mail" 198.51.100.180 || return 1
 	fi
 	mkdir -p "$state"
 	rm -f "$state"/*
@@ -112,10 +113,58 @@ timeout = 500"
 	is "$out" "" "  laptop away: still nothing printed (away is not an error)"
 	like "$(cat "$state/198.51.100.180" 2>/dev/null)" '^v1 dead ' "  and the state file says dead"
 	ip -n "$laptop" addr add 198.51.100.180/24 dev "$LAB_LINK_IF2"
+	cl_wait_reachable "$mail" 198.51.100.180
 	cl_conf "[probe]
 tagret = 198.51.100.180"
 	cron_run "$user" "$cmd" "$mail"
 	like "$out" "roam.conf:2" "  a broken /etc/roam.conf: cron mails the error (file and line)"
+}
+
+# cron_live FILE NAME: the real cron daemon (cron -f) in the mail server
+# namespace, with a private /etc/cron.d holding only FILE as NAME, an empty
+# /etc/crontab and spool, its own /run, and a recorder as /usr/sbin/sendmail:
+# within the next minute it must run the entry (the state file appears) and
+# mail nothing
+cron_live() {
+	local f=$1 name=$2 state=$LAB_TMP/state d=$LAB_TMP/live i pid
+	mkdir -p "$d/cron.d" "$d/run" "$d/mail" "$d/spool"
+	chmod 0755 "$d/cron.d"
+	install -m 0644 "$f" "$d/cron.d/$name"
+	: >"$d/crontab"
+	cat >"$d/sendmail" <<-EOF
+	#!/bin/sh
+	{ echo "sendmail \$*"; cat; } >>"$d/mail/mail.\$\$"
+	EOF
+	chmod 0755 "$d/sendmail"
+	rm -f "$state"/*
+	cl_conf "[probe]
+target = 198.51.100.180
+state_dir = $state
+count = 2
+timeout = 500"
+	local saved=("${CL_BINDS[@]}")
+	CL_BINDS=("$d/cron.d:/etc/cron.d" "$d/crontab:/etc/crontab" "$d/spool:/var/spool/cron/crontabs"
+		"$d/run:/run" "$d/sendmail:/usr/sbin/sendmail")
+	cl_host_cmd --ns "$mail" /usr/sbin/cron -f
+	CL_BINDS=("${saved[@]}")
+	"${CL_CMD[@]}" </dev/null >"$d/cron.log" 2>&1 &
+	pid=$!
+	note "  cron -f started at $(date +%T); waiting for the next minute"
+	# up to ~75 s: the next minute boundary, then the run itself
+	for ((i = 0; i < 7500; i++)); do
+		[ -s "$state/198.51.100.180" ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.01
+	done
+	like "$(cat "$state/198.51.100.180" 2>/dev/null)" '^v1 alive ' \
+		"  the real cron runs /etc/cron.d/$name: the state file appears (alive)"
+	# the job is done when cron is alone in the namespace again
+	for ((i = 0; i < 1000; i++)); do
+		[ "$(ip netns pids "$mail" | grep -vx "$pid" | wc -l)" = 0 ] && break
+		sleep 0.01
+	done
+	is "$(cat "$d"/mail/* 2>/dev/null)" "" "  and cron mailed nothing"
+	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 }
 
 # ---- roam-fetch on the laptop ---------------------------------------------------
@@ -167,7 +216,11 @@ for f in $files; do
 	while IFS=$'\t' read -r user cmd; do
 		[ "$user" != - ] || user=root
 		case $cmd in
-		*roam-probe*) note "$f: $cmd"; probe_host "$user" "$cmd" ;;
+		*roam-probe*)
+			note "$f: $cmd"
+			probe_host "$user" "$cmd"
+			[ "$system" != 1 ] || cron_live "$path" "$name"
+			;;
 		*roam-fetch*) note "$f: $cmd"; fetch_host "$user" "$cmd" ;;
 		*) skip "$f: run '$cmd'" "no host scenario for this command" ;;
 		esac

@@ -8,8 +8,8 @@
 #   cl_file GLOB…             prints the first contrib/ file matching one of the
 #                             globs (relative to contrib/), or nothing
 #   cl_skip_all FILE-DESC     "1..0 # SKIP contrib/FILE-DESC does not exist yet"
-#   cl_install                make install DESTDIR=$CL_ROOT (PREFIX=/usr/local, this
-#                             build), once; so /usr/local/sbin/roam-probe etc. exist
+#   cl_install                make install DESTDIR=$CL_ROOT (PREFIX=/usr/local) of this
+#                             build as it is (-o all: no rebuild), once; so /usr/local/sbin/roam-probe etc. exist
 #                             below $CL_ROOT
 #   cl_conf TEXT              $CL_CONF (the file /etc/roam.conf shows inside cl_host)
 #                             gets TEXT
@@ -24,6 +24,8 @@
 #                             the same command line in the array CL_CMD, to start in
 #                             the background as a simple command ("${CL_CMD[@]}" &: $!
 #                             is then CMD itself, every step execs)
+#   cl_wait_reachable NS ADDR  polls until ADDR answers a ping from NS (a fresh
+#                             veth drops packets for a moment)
 #   cl_stub NAME [VAR…]       an executable $CL_STUBS/NAME that appends one line per
 #                             call to $CL_STUBS/NAME.log: its arguments, then each VAR
 #                             of its environment as " VAR=value" (unset: " VAR-");
@@ -47,7 +49,7 @@ cl_skip_all() { echo "1..0 # SKIP contrib/$1 does not exist yet"; exit 0; }
 cl_install() {
 	[ -z "$CL_ROOT" ] || return 0
 	CL_ROOT=$LAB_TMP/root
-	make -C "$ROAM_TOP" B="$ROAM_BUILD" DESTDIR="$CL_ROOT" install >"$LAB_TMP/install.log" 2>&1 ||
+	make -C "$ROAM_TOP" B="$ROAM_BUILD" DESTDIR="$CL_ROOT" -o all install >"$LAB_TMP/install.log" 2>&1 ||
 		{ tail -n 20 "$LAB_TMP/install.log" >&2; CL_ROOT=; return 1; }
 	# the private /etc: an overlay whose upper layer holds only roam.conf, a
 	# symbolic link to $CL_CONF so that a test can change it from outside
@@ -106,4 +108,16 @@ cl_stub() {
 	chmod 0755 "$CL_STUBS/$name"
 	: >"$CL_STUBS/$name.log"
 	chmod 0666 "$CL_STUBS/$name.log"
+}
+
+# cl_wait_reachable NS ADDR: poll (ping, up to ~10 s) until ADDR answers from NS.
+# A fresh veth drops packets until the kernel's link watch has activated it
+# (up to a second), which a one-shot probe would take for "dead".
+cl_wait_reachable() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		ip netns exec "$1" ping -nq -c 1 -W 0.2 "$2" >/dev/null 2>&1 && return 0
+	done
+	echo "cl_wait_reachable: $2 does not answer in $1" >&2
+	return 1
 }

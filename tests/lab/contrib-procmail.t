@@ -17,12 +17,13 @@ command -v procmail >/dev/null || { echo "1..0 # SKIP no procmail"; exit 0; }
 command -v formail >/dev/null || { echo "1..0 # SKIP no formail"; exit 0; }
 lab_require_root
 lab_init
-plan 12
+plan 13
 
 ok "make install into a private /usr/local" cl_install
 mail=$(lab_ns mail)
 laptop=$(lab_ns laptop)
 lab_link "$mail" 198.51.100.152/24 "$laptop" 198.51.100.180/24
+ok "the laptop answers" cl_wait_reachable "$mail" 198.51.100.180
 
 # alice, a user of the mail server, only in the private /etc
 uid=64123
@@ -97,6 +98,7 @@ deliver
 is "$args" "-oi alice" "laptop away: to the away recipient, by default the user (\$LOGNAME)"
 
 ip -n "$laptop" addr add 198.51.100.180/24 dev "$LAB_LINK_IF2"
+cl_wait_reachable "$mail" 198.51.100.180
 probe
 deliver "X-Test-Sendmail: fail"
 is "$(grep -c "Message-ID: <cp-$n@example.org>" <<<"$box")" 1 \

@@ -42,6 +42,7 @@ fi
 mail=$(lab_ns mail)
 laptop=$(lab_ns laptop)
 lab_link "$mail" 198.51.100.152/24 "$laptop" 198.51.100.180/24
+cl_wait_reachable "$mail" 198.51.100.180
 # what StateDirectory=roam does: /var/lib/roam owned by the service's user,
 # StateDirectoryMode=; with DynamicUser=yes, /var/lib/private/roam (private/
 # 0700) and a symbolic link /var/lib/roam -> private/roam (systemd.exec(5))

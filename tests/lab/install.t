@@ -16,10 +16,11 @@ SBIN_TOOLS="roam-tunnel roam-probe"
 BIN_TOOLS="roam-redirect roam-fetch"
 version=$(cat "$ROAM_TOP/VERSION")
 
-# inst DESTDIR [VAR=VALUE…]: make install against this build; output in $LAB_TMP/make.log
+# inst DESTDIR [VAR=VALUE…]: make install of this build as it is (-o all: the
+# binaries under test, no rebuild); output in $LAB_TMP/make.log
 inst() {
 	local d=$1; shift
-	make -C "$ROAM_TOP" B="$ROAM_BUILD" DESTDIR="$d" "$@" install >"$LAB_TMP/make.log" 2>&1 ||
+	make -C "$ROAM_TOP" B="$ROAM_BUILD" DESTDIR="$d" -o all "$@" install >"$LAB_TMP/make.log" 2>&1 ||
 		{ tail -n 20 "$LAB_TMP/make.log" >&2; return 1; }
 }
 uninst() {
