@@ -171,8 +171,12 @@ static int flush(struct run *r, struct roam_error *e)
 	int code = 0;
 
 	if (r->nbatch) {
+		struct timespec t0;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if (!deliver_sync(r->c->target, e))
 			return deliver_exit_code(r->c->target);
+		roam_debug("batch of %zu durable in %.1f ms", r->nbatch, since(&t0) * 1000);
 		for (size_t i = 0; i < r->nbatch; i++)
 			if (!uidl_add(r->c->uidls, r->l->msgs[r->batch[i]].uidl))
 				return roam_error_set(e, "cannot record UIDL %s",
@@ -180,6 +184,7 @@ static int flush(struct run *r, struct roam_error *e)
 				       FETCH_EXIT_IOERR;
 		if (!uidl_save(r->c->uidls, e))
 			return FETCH_EXIT_IOERR;
+		roam_debug("batch recorded at %.1f ms", since(&t0) * 1000);
 	}
 	for (size_t i = 0; i < r->nbatch && !code; i++)
 		code = dele(r, r->batch[i], e);
