@@ -65,7 +65,7 @@ send
 is "$(tail -n1 "$RL/sendmail.log" | cut -d' ' -f2-)" "-oi root" "broken config: still one safe recipient, \$LOGNAME"
 rl_conf
 rl_state alive
-is "$("$ROAM_BUILD/roam-redirect" -c "$RL/roam.conf" --bogus </dev/null 2>/dev/null)" "$RL_AWAY" \
+is "$(ip netns exec "$mail" "$ROAM_BUILD/roam-redirect" -c "$RL/roam.conf" --bogus </dev/null 2>/dev/null)" "$RL_AWAY" \
 	"a bad option: the configured away target, not the alive one"
 
 # ---- the own probe: stale or missing state, target in the laptop namespace

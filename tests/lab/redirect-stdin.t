@@ -16,7 +16,9 @@ laptop=$(lab_ns laptop)
 lab_link "$mail" 198.51.100.152/24 "$laptop" "$RL_TARGET/24"
 rl_setup
 rl_state alive
-R=("$ROAM_BUILD/roam-redirect" -c "$RL/roam.conf")
+# always inside the mail namespace: should a state ever be stale, an own probe
+# stays there too (ip netns exec execs: $! is roam-redirect's pid)
+R=(ip netns exec "$mail" "$ROAM_BUILD/roam-redirect" -c "$RL/roam.conf")
 
 out=$("${R[@]}" <&-); rc=$?
 is "$out $rc" "$RL_ALIVE 0" "closed stdin: the decision as usual, exit 0"
@@ -94,7 +96,7 @@ fi
 ip -n "$laptop" addr del "$RL_TARGET/24" dev "$LAB_LINK_IF2"
 rl_state stale
 rl_conf deadline=20000 method=tcp:25
-ip netns exec "$mail" "${R[@]}" </dev/null >"$LAB_TMP/probe.out" &
+"${R[@]}" </dev/null >"$LAB_TMP/probe.out" &
 pid=$!
 # epoll_wait (232), poll (7), ppoll (271), connect (42): it is probing
 wait_syscall "$pid" probe 232 7 271 281 42 && kill -TERM "$pid"
@@ -103,7 +105,7 @@ is "$(cat "$LAB_TMP/probe.out") $rc" "$RL_AWAY 0" "SIGTERM during the own probe:
 
 # no signal: the deadline alone ends the probe
 rl_conf deadline=300 method=tcp:25
-out=$(ip netns exec "$mail" "${R[@]}" </dev/null); rc=$?
+out=$("${R[@]}" </dev/null); rc=$?
 is "$out $rc" "$RL_AWAY 0" "silent target, deadline 300 ms passed: away, exit 0"
 
 # LOGNAME garbage and no away configured: the uid's name, never the garbage
@@ -114,6 +116,7 @@ for bad in '-oi' 'a b' 'x;reboot' '' $'nl\nx'; do
 	is "$out" root "LOGNAME '${bad//$'\n'/\\n}' is not printed: the uid's name is"
 done
 # and when the uid has no passwd entry either: postmaster, delivered locally
-out=$(LOGNAME='a b' setpriv --reuid 54321 --regid 54321 --clear-groups "${R[@]}" </dev/null)
+out=$(LOGNAME='a b' ip netns exec "$mail" setpriv --reuid 54321 --regid 54321 --clear-groups \
+	"$ROAM_BUILD/roam-redirect" -c "$RL/roam.conf" </dev/null)
 is "$out" postmaster "bad LOGNAME, uid without a passwd entry: postmaster"
 done_testing
