@@ -543,6 +543,49 @@ static void full_disk_fails_and_leaves_nothing(void **s)
 	free(text);
 }
 
+/* what a user without write access gets: an I/O error naming the place */
+static int unwritable_in_child(void)
+{
+	static const char *const msg[] = { "Subject: p\r\n\r\nx\r\n" };
+	struct deliver_target *t;
+	struct roam_error e = { .msg = "" };
+
+	if (setgid(65534) < 0 || setuid(65534) < 0)
+		return 10;
+	t = deliver_open(spec("maildir", "locked/Maildir"), &e);
+	if (t || !strstr(e.msg, "Permission denied") || !strstr(e.msg, "locked/Maildir"))
+		return 11;
+	t = deliver_open(spec("mbox", "locked/mbox"), &e);
+	if (!t)
+		return 12;
+	e.msg[0] = '\0';
+	if (deliver_chunks(t, msg, 1, &e) || deliver_exit_code(t) != FETCH_EXIT_IOERR ||
+	    !strstr(e.msg, "Permission denied"))
+		return 13;
+	deliver_close(t);
+	return 0;
+}
+
+static void permission_denied_is_an_io_error(void **s)
+{
+	int status;
+	pid_t pid;
+
+	(void)s;
+	if (geteuid() != 0)
+		skip();
+	/* root ignores modes: a child that is nobody does not */
+	assert_int_equal(mkdir(path_in("locked"), 0755), 0);
+	assert_int_equal(chmod(dir, 0711), 0);
+	pid = fork();
+	if (pid == 0)
+		_exit(unwritable_in_child());
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	chmod(dir, 0700);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* ---- MDA ------------------------------------------------------------------ */
 
 static void mda_gets_the_message_on_stdin(void **s)
@@ -680,6 +723,7 @@ int main(void)
 		cmocka_unit_test(abort_leaves_nothing),
 		cmocka_unit_test(one_message_at_a_time),
 		cmocka_unit_test(full_disk_fails_and_leaves_nothing),
+		cmocka_unit_test(permission_denied_is_an_io_error),
 		cmocka_unit_test(mda_gets_the_message_on_stdin),
 		cmocka_unit_test(mda_failure_is_delivery_error),
 		cmocka_unit_test(mda_exiting_early_does_not_kill_us),
