@@ -120,6 +120,8 @@ static bool fail(struct parse_ctx *p, unsigned line, const char *fmt, ...)
  * silently mangle: a line longer than its buffer (it would split it into
  * several lines), NUL bytes (they would cut a line) and invalid UTF-8. Leading
  * blanks are stripped, so an indented line is a key and never a continuation. */
+static bool known_section(const char *name);
+
 static char *read_line(char *str, int num, void *stream)
 {
 	struct parse_ctx *p = stream;
@@ -148,6 +150,21 @@ static char *read_line(char *str, int num, void *stream)
 	str[i] = '\0';
 	size_t lead = strspn(str, " \t");
 	memmove(str, str + lead, (size_t)i - lead + 1);
+	/* inih reports a section only with its first key: check the name here,
+	 * so that a lone misspelt [section] is an error too */
+	if (str[0] == '[') {
+		size_t len = strcspn(str + 1, "]");
+		char name[32];
+
+		if (str[1 + len] == ']' && len < sizeof(name)) {
+			memcpy(name, str + 1, len);
+			name[len] = '\0';
+			if (!known_section(name)) {
+				fail(p, p->line, "unknown section [%s]", name);
+				return NULL;
+			}
+		}
+	}
 	return str;
 }
 

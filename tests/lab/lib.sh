@@ -342,7 +342,8 @@ lab_ns() {
 lab_link() {
 	[ $# = 4 ] || { _lab_err "usage: lab_link NS1 ADDR1/LEN NS2 ADDR2/LEN"; return 1; }
 	local ns1=$1 a1=$2 ns2=$3 a2=$4 n
-	n=$(grep -c '^link ' "$LAB_TMP/.cleanup")
+	# grep -c prints 0 but exits 1 when nothing matched: that must not trip set -e
+	n=$(grep -c '^link ' "$LAB_TMP/.cleanup" || true)
 	_lab_register link "$ns1:$ns2"      # for the numbering only: links die with their namespace
 	LAB_LINK_IF1="lab${n}a" LAB_LINK_IF2="lab${n}b"
 	# created inside NS1, peer moved straight to NS2: the root namespace never sees it

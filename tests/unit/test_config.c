@@ -136,7 +136,8 @@ static void structural_errors(void **state)
 {
 	(void)state;
 	assert_fails("count = 3\n", 1, "key 'count' outside of a section");
-	assert_fails("[probe]\n[prob]\ncount = 3\n", 3, "unknown section [prob]");
+	assert_fails("[probe]\n[prob]\ncount = 3\n", 2, "unknown section [prob]");
+	assert_fails("[probe]\ncount = 3\n[nosuch]\n", 3, "unknown section [nosuch]");
 	assert_fails("[probe]\ncount = 3\nwatch = no\ncount = 4\n", 4,
 		     "duplicate key 'count' in [probe] (first set on line 2)");
 	assert_fails("[probe]\njust words\n", 2,
