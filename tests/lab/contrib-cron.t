@@ -8,7 +8,8 @@
 # on the paths the file names (a `make install` tree mounted on /usr/local in a
 # private mount namespace), on the host it is meant for:
 #   roam-probe: a mail server namespace with a laptop beside it;
-#   roam-fetch: a laptop with a real sshd and dovecot on 127.0.0.1.
+#   roam-fetch: a laptop with a real sshd and dovecot on 127.0.0.1;
+#   roam-tunnel: a laptop on the guest LAN (the tunnel not up: no ipip here).
 # What cron mails is what the command prints: normal runs ("away", "no mail")
 # must print nothing, a broken set-up must print something.
 set -u
@@ -167,6 +168,32 @@ timeout = 500"
 	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 }
 
+# ---- roam-tunnel on the mobile ---------------------------------------------------
+# The real roam-tunnel on a laptop namespace on the guest LAN. The kernel here
+# has no ipip, so the tunnel is never up: the case "the user took it down",
+# which the cron line must keep quiet; a broken config must mail. The tunnel
+# itself is tested in the VM (tests/vm/).
+tunnel_host() {	# tunnel_host USER CMD
+	local user=$1 cmd=$2
+	if [ -z "${mobile:-}" ]; then
+		mobile=$(lab_ns mobile) && router=$(lab_ns router) &&
+		lab_link "$mobile" 203.0.113.230/26 "$router" 203.0.113.193/26 &&
+		ip -n "$mobile" route add default via 203.0.113.193 || return 1
+	fi
+	cl_conf "[tunnel]
+role = mobile
+remote = 198.51.100.238
+inner_local = 192.0.2.20
+inner_remote = 192.0.2.10
+exported = 198.51.100.180"
+	cron_run "$user" "$cmd" "$mobile"
+	is "$rc:$out" "0:" "  the tunnel is not up (taken down): the command prints nothing (no mail every run)"
+	cl_conf "[tunnel]
+role = mobil"
+	cron_run "$user" "$cmd" "$mobile"
+	like "$out" "roam.conf:2" "  a broken /etc/roam.conf: cron mails the error (file and line)"
+}
+
 # ---- roam-fetch on the laptop ---------------------------------------------------
 fetch_host() {	# fetch_host USER CMD
 	local user=$1 cmd=$2 c home=$LAB_TMP/home
@@ -222,6 +249,7 @@ for f in $files; do
 			[ "$system" != 1 ] || cron_live "$path" "$name"
 			;;
 		*roam-fetch*) note "$f: $cmd"; fetch_host "$user" "$cmd" ;;
+		*roam-tunnel*) note "$f: $cmd"; tunnel_host "$user" "$cmd" ;;
 		*) skip "$f: run '$cmd'" "no host scenario for this command" ;;
 		esac
 	done <<<"$entries"
