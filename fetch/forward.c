@@ -91,12 +91,13 @@ static bool add_client(struct pump *p, struct ssh_conn *c, int lfd, const struct
 	ch = ssh_channel_open(c, s->pop3_host, s->pop3_port, e);
 	libssh2_session_set_blocking(c->session, 0);
 	if (!ch) {
-		int err = libssh2_session_last_errno(c->session);
-
 		close(fd);
-		roam_warn("%s", e->msg);
-		/* the server refused this channel; the session itself may be fine */
-		return err == LIBSSH2_ERROR_CHANNEL_FAILURE;
+		/* the server refused this channel; the session itself is fine */
+		if (libssh2_session_last_errno(c->session) == LIBSSH2_ERROR_CHANNEL_FAILURE) {
+			roam_warn("%s", e->msg);
+			return true;
+		}
+		return roam_error_set(e, "ssh connection lost: %s", ssh_last_error(c));
 	}
 	roam_debug("client connected: channel to %s port %d", s->pop3_host, s->pop3_port);
 	return pump_add(p, fd, ch, e);

@@ -30,7 +30,7 @@ pop3_banner() {
 	return 1
 }
 
-"$FETCH" -c "$c" --forward "$port" 2>"$LAB_TMP/fwd.err" &
+"$FETCH" -c "$c" -v --forward "$port" 2>"$LAB_TMP/fwd.err" &
 fwd=$!
 ok "--forward $port: answers with the POP3 server's banner" pop3_banner "$port"
 like "$(ss -Htln "sport = :$port")" "127\.0\.0\.1:$port" "--forward listens on 127.0.0.1 only"
@@ -64,11 +64,21 @@ is "$(grep -h '^Subject:' "$LAB_TMP"/fm/out/* | sort)" \
 	"$(printf 'Subject: roam test %d\n' 1 2 3 4 5 | sort)" "fetchmail: each message once"
 is "$(server_count)" 0 "fetchmail through the forward: the server is empty"
 
+# ---- POP3 server down: that client fails, the forward stays ------------------------------
+lab_dovecot_stop
+curl -s -m 20 "${auth[@]}" "pop3://127.0.0.1:$port/" >/dev/null && rc=0 || rc=$?
+ok "POP3 server down: the client's connection fails (curl exit $rc)" test "$rc" != 0
+ok "POP3 server down: roam-fetch --forward still runs" kill -0 "$fwd"
+ok "dovecot starts again" lab_dovecot_start
+ok "POP3 server back: the forward serves again" pop3_banner "$port"
+
 # ---- ssh dropped: reconnect -------------------------------------------------------------
 # kill the sshd processes serving the forward (children of the listener)
 for p in $(ps -o pid= --ppid "$LAB_SSHD_PID"); do kill -9 "$p" $(ps -o pid= --ppid "$p"); done
 ok "after ssh dropped: the forward serves again (reconnected)" pop3_banner "$port"
 ok "after ssh dropped: roam-fetch --forward still runs" kill -0 "$fwd"
+like "$(cat "$LAB_TMP/fwd.err")" "ssh connection lost: .*; reconnecting in 1 s" \
+	"after ssh dropped: it said it lost the connection and reconnects"
 
 # ---- SIGTERM ------------------------------------------------------------------------------
 kill -TERM "$fwd"

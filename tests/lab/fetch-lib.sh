@@ -78,7 +78,7 @@ fetch() {
 	shift
 	rc=0
 	timeout -k 5 300 "$FETCH" -c "$c" "$@" >"$LAB_TMP/out" 2>"$LAB_TMP/err" || rc=$?
-	[ ! -s "$LAB_TMP/err" ] || diag "roam-fetch stderr: $(head -c 600 "$LAB_TMP/err")"
+	[ ! -s "$LAB_TMP/err" ] || note "roam-fetch stderr: $(head -c 600 "$LAB_TMP/err")"
 	return 0
 }
 
