@@ -51,7 +51,7 @@ expected() {
 	} | LC_ALL=C sort -k2
 }
 
-plan 22
+plan 26
 
 # ---- PREFIX=/usr/local (the default) -------------------------------------------
 D=$LAB_TMP/dest
@@ -104,4 +104,19 @@ like "$(cat "$LAB_TMP/make.log")" "SETCAP is empty: .*roam-probe installed witho
 	"  and make install says so"
 uninst "$D2" PREFIX=/usr
 is "$(files "$D2")" "" "make uninstall PREFIX=/usr: no file left"
+
+# ---- as an unprivileged user: no capability, a message, status 0 -------------
+if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+	D3=$LAB_TMP/dest-user
+	mkdir "$D3" && chown nobody:nogroup "$D3"
+	asuser() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@" >"$LAB_TMP/make.log" 2>&1; }
+	ok "make install as nobody" asuser make -C "$ROAM_TOP" B="$ROAM_BUILD" DESTDIR="$D3" -o all install
+	like "$(cat "$LAB_TMP/make.log")" "not root: .*roam-probe installed without cap_net_raw" \
+		"  roam-probe without cap_net_raw, and make install says so"
+	is "$(getcap -r "$D3")$(find "$D3" -perm /6000)" "" "  no capability, no setuid bit"
+	asuser make -C "$ROAM_TOP" B="$ROAM_BUILD" DESTDIR="$D3" -o all uninstall
+	is "$(files "$D3")" "" "  make uninstall as nobody: no file left"
+else
+	for i in 1 2 3 4; do skip "make install as an unprivileged user" "no setpriv or no user nobody"; done
+fi
 done_testing
