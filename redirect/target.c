@@ -54,22 +54,14 @@ static const char *take(char *buf, size_t len, const char *s)
 	return memcpy(buf, s, strlen(s) + 1);
 }
 
-/* The user's name from /etc/passwd itself, not through getpwuid(): NSS would
- * load modules (libnss_systemd...) into a static binary, where they crash,
- * and into a mail filter, where they cost. */
+/* The running user's name through NSS, as every other tool sees it (LDAP and
+ * sssd users too). Only reached when $LOGNAME is unusable, which procmail
+ * never leaves it. */
 static const char *passwd_name(uid_t uid, char *buf, size_t len)
 {
-	FILE *f = fopen("/etc/passwd", "re");
-	const char *found = NULL;
-	struct passwd *pw;
+	struct passwd *pw = getpwuid(uid);
 
-	if (!f)
-		return NULL;
-	while (!found && (pw = fgetpwent(f)))
-		if (pw->pw_uid == uid)
-			found = take(buf, len, pw->pw_name);
-	fclose(f);
-	return found;
+	return pw ? take(buf, len, pw->pw_name) : NULL;
 }
 
 const char *redirect_default_away(char *buf, size_t len, const char **what)
