@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* roam-tunnel — declarative, idempotent IPIP tunnel for roam's gateway and mobile. */
+/* cli.c — roam-tunnel's command line: options, config, one command, exit status.
+ * main.c calls it; the lab's test tool calls it with TUNNEL_CLI_EXISTING_LINK. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,7 +95,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return -1;
 }
 
-int main(int argc, char **argv)
+int tunnel_cli(int argc, char **argv, unsigned flags)
 {
 	static const struct roam_section *const secs[] = { &roam_tunnel_keys };
 	struct options o = { 0 };
@@ -116,6 +117,7 @@ int main(int argc, char **argv)
 	}
 	ret = TUNNEL_EXIT_SYSTEM;
 	run.dry_run = o.dry_run;
+	run.existing_link = flags & TUNNEL_CLI_EXISTING_LINK;
 	if (!(run.nl = tun_nl_open(&e))) {
 		roam_err("%s", e.msg);
 		goto out;

@@ -96,7 +96,7 @@ enum tunnel_result tunnel_register(struct tunnel_run *r, const char *conn, struc
 	char cmd[TUN_RENDER_MAX], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 	enum tunnel_result res = TUNNEL_FAILED;
 
-	if (r->cfg->role != ROLE_GATEWAY)
+	if (r->cfg->role != ROLE_GATEWAY || r->existing_link)
 		return roam_error_set(e, "register: only a gateway accepts registrations"), TUNNEL_BADUSE;
 	if (!tunnel_register_client(conn, &client, e) || !tunnel_register_allowed(r->cfg, client, e))
 		return TUNNEL_REFUSED;

@@ -39,6 +39,20 @@ static void mark(const char *what)
 	last = now;
 }
 
+/* the lab's mode for kernels without ipip: keep the link out of the plan */
+static bool drop_link(const struct tunnel_run *r, struct tunnel_plan *p, struct roam_error *e)
+{
+	size_t n = 0;
+
+	if (!if_nametoindex(r->cfg->name))
+		return roam_error_set(e, "existing-link mode: no link %s", r->cfg->name);
+	for (size_t i = 0; i < p->n; i++)
+		if (p->obj[i].kind != TUN_LINK)
+			p->obj[n++] = p->obj[i];
+	p->n = n;
+	return true;
+}
+
 /* down and status must work when the uplink is gone (the laptop is offline):
  * identity is all they need, so an unknown uplink or address is left blank */
 static bool snapshot(struct tunnel_run *r, struct snapshot *s, bool lenient, struct roam_error *e)
@@ -60,6 +74,8 @@ static bool snapshot(struct tunnel_run *r, struct snapshot *s, bool lenient, str
 	} else if (!tunnel_plan_build(r->cfg, &s->env, &s->plan, e)) {
 		return false;
 	}
+	if (r->existing_link && !drop_link(r, &s->plan, e))
+		return false;
 	if (!tun_nl_read(r->nl, &s->plan, &s->have, e)) {
 		tun_objs_free(&s->have);
 		return false;
@@ -277,6 +293,8 @@ enum tunnel_result tunnel_status(struct tunnel_run *r, struct roam_error *e)
 		}
 		if (s->plan.obj[i].kind == TUN_LINK)
 			link = s->diff.state[i] != TUN_MISSING;
+		else if (r->existing_link && s->plan.obj[i].kind != TUN_SYSCTL)
+			link = link || s->diff.state[i] != TUN_MISSING;	/* no link in the plan */
 	}
 	res = s->diff.present == s->plan.n ? TUNNEL_OK : link ? TUNNEL_PARTIAL : TUNNEL_DOWN;
 out:
@@ -300,7 +318,7 @@ enum tunnel_result tunnel_roam(struct tunnel_run *r, struct roam_error *e)
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 	size_t li;
 
-	if (r->cfg->role != ROLE_MOBILE)
+	if (r->cfg->role != ROLE_MOBILE || r->existing_link)
 		return roam_error_set(e, "roam: only a mobile roams (role = gateway)"), TUNNEL_BADUSE;
 	if (!(s = malloc(sizeof(*s))))
 		return roam_error_set(e, "out of memory"), TUNNEL_FAILED;

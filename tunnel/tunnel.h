@@ -33,6 +33,9 @@ struct tunnel_run {
 	const struct tunnel_cfg *cfg;
 	struct tun_nl *nl;
 	bool dry_run;
+	/* lab tests on kernels without ipip: the link NAME exists already (a
+	 * veth), everything else is managed as usual; roam and register refuse */
+	bool existing_link;
 	FILE *out;		/* dry-run commands and status lines */
 	unsigned changes;	/* kernel writes done by this command */
 };
@@ -45,6 +48,10 @@ enum tunnel_result tunnel_roam(struct tunnel_run *r, struct roam_error *e);
 /* gateway: the forced command; ssh_connection is $SSH_CONNECTION */
 enum tunnel_result tunnel_register(struct tunnel_run *r, const char *ssh_connection,
 				   struct roam_error *e);
+
+/* cli.c: the whole command line; main() is one call */
+enum { TUNNEL_CLI_EXISTING_LINK = 1 << 0 };
+int tunnel_cli(int argc, char **argv, unsigned flags);
 
 /* register.c */
 bool tunnel_register_client(const char *ssh_connection, struct in_addr *client,
