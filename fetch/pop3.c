@@ -30,6 +30,8 @@ struct pop3 {
 	pop3_sink sink;
 	void *sink_arg;
 	bool sink_failed;
+	bool body_started;
+	bool held_cr;		/* a lone CR at the start of a body, see on_body */
 };
 
 /* commands whose arguments are safe to log; anything else may carry credentials */
@@ -144,11 +146,29 @@ static size_t on_listing(char *data, size_t size, size_t nmemb, void *arg)
 	return p->bad_reply ? 0 : len;
 }
 
+/* libcurl 7.88 writes a lone "\r" instead of the "." when a body's first line
+ * starts with a dot that the server did not stuff (dovecot 2.3 does not stuff
+ * the first line): its end-of-body matcher starts in the middle of a CRLF and
+ * then writes the wrong byte of it (lib/pop3.c, Curl_pop3_write). The "\r"
+ * comes as a chunk of its own. A bare CR never starts a message (RFC 5322), so
+ * it is put back as the dot; a "\r\n" is left alone. */
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct pop3 *p = arg;
 	size_t len = size * nmemb;
 
+	if (!p->body_started && len == 1 && data[0] == '\r') {
+		p->body_started = p->held_cr = true;
+		return len;
+	}
+	p->body_started = true;
+	if (p->held_cr && len) {
+		p->held_cr = false;
+		if (!p->sink(p->sink_arg, data[0] == '\n' ? "\r" : ".", 1)) {
+			p->sink_failed = true;
+			return 0;
+		}
+	}
 	if (!p->sink(p->sink_arg, data, len)) {
 		p->sink_failed = true;
 		return 0;
@@ -287,12 +307,18 @@ bool pop3_retr(struct pop3 *p, unsigned long num, pop3_sink sink, void *arg,
 
 	p->sink = sink;
 	p->sink_arg = arg;
-	p->sink_failed = false;
+	p->sink_failed = p->body_started = p->held_cr = false;
 	snprintf(what, sizeof(what), "RETR %lu", num);
 	if (!set_command(p, NULL, num, false) ||
 	    curl_easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, on_body))
 		return roam_error_set(e, "curl_easy_setopt failed");
-	return perform(p, what, e);
+	if (!perform(p, what, e))
+		return false;
+	if (p->held_cr && !sink(arg, "\r", 1)) {	/* the whole body was one CR */
+		p->code = FETCH_EXIT_DELIVERY;
+		return roam_error_set(e, "%s: delivery stopped the transfer", what);
+	}
+	return true;
 }
 
 bool pop3_dele(struct pop3 *p, unsigned long num, struct roam_error *e)

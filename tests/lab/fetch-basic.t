@@ -37,12 +37,34 @@ is "$(server_count)" 0 "1 message: removed from the server"
 fetch "$c"
 is "$rc" 1 "1 message: the next run finds no mail"
 
+# ---- dot-stuffing edge cases: first line, lone dots, a last line without newline ------
+fresh_server 0
+printf '.starts with a dot\nSubject: dots\n\n.\n..\n...\n. \n.x\n\n.last line without newline' \
+	>"$LAB_MAILDIR/tmp/dots"
+chown "$LAB_MAIL_USER:$LAB_MAIL_GROUP" "$LAB_MAILDIR/tmp/dots"
+mv "$LAB_MAILDIR/tmp/dots" "$LAB_MAILDIR/new/1.M1P1.dots"
+server_digests >"$LAB_TMP/orig"
+c=$(conf dots)
+fetch "$c"
+is "$rc" 0 "dot edge cases: exit 0"
+f=$(find "$LAB_TMP/dots/mail/new" -type f | head -n 1)
+# dovecot ends the last line with CRLF on the wire, so the copy ends with a newline
+is "$(od -An -c "$f" | tr -s ' ')" \
+	"$(printf '.starts with a dot\nSubject: dots\n\n.\n..\n...\n. \n.x\n\n.last line without newline\n' |
+		od -An -c | tr -s ' ')" \
+	"dot edge cases: every dot line exactly once unstuffed, first line included (libcurl 7.88 + dovecot 2.3 repair)"
+
 # ---- 1000 messages --------------------------------------------------------------
 fresh_server 1000
 c=$(conf many)
+logins=$(grep -c 'Logged out' "$LAB_DOVECOT_LOG")
 t0=${EPOCHREALTIME/,/.}
 fetch "$c" -v
 t1=${EPOCHREALTIME/,/.}
+is "$(grep -c 'Logged out' "$LAB_DOVECOT_LOG")" $((logins + 1)) \
+	"1000 messages: one POP3 session (one login) for the whole run"
+like "$(grep 'Logged out' "$LAB_DOVECOT_LOG" | tail -n 1)" "retr=1000/.*del=1000/" \
+	"1000 messages: that session retrieved and deleted all 1000"
 is "$rc" 0 "1000 messages: exit 0"
 is "$(delivered many)" "$(cat "$LAB_TMP/orig")" "1000 messages: each delivered exactly once"
 is "$(server_count)" 0 "1000 messages: all removed from the server"
