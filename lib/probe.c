@@ -124,8 +124,11 @@ enum roam_probe_method roam_probe_run(struct roam_probe_target *t, size_t n,
 			t[j].method = m;
 		}
 		r = run_method(m, t, n, o, left, &me);
-		if (r > 0)
+		if (r > 0) {
+			if (o->skipped)
+				snprintf(o->skipped->msg, sizeof(o->skipped->msg), "%s", why);
 			return m;
+		}
 		if (r < 0) {
 			roam_error_set(e, "%s: %s", roam_probe_method_name(m), me.msg);
 			return ROAM_PROBE_NONE;

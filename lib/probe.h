@@ -72,6 +72,9 @@ struct roam_probe_opts {
 	unsigned deadline_ms;		/* for the whole pass, fallbacks included */
 	uint16_t tcp_port;		/* for ROAM_PROBE_TCP */
 	const struct roam_probe_ops *icmp;	/* NULL: icmp unavailable */
+	/* optional: why the methods before the one that ran were skipped
+	 * ("icmp: ...; dgram: ..."), empty when none was */
+	struct roam_error *skipped;
 };
 
 /* Defaults: auto (icmp, dgram, tcp), count 3, 1000 ms, tcp port 25, no icmp ops. */

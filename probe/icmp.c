@@ -91,8 +91,15 @@ static bool add_hosts(pingobj_t *obj, struct icmp_pass *p, struct roam_error *e)
 		if (pos > 0 && p->t[p->order[pos]].addr.s_addr == p->t[p->order[pos - 1]].addr.s_addr)
 			continue;
 		inet_ntop(AF_INET, &p->t[p->order[pos]].addr, s, sizeof(s));
-		if (ping_host_add(obj, s) != 0)
-			return roam_error_set(e, "liboping cannot add %s: %s", s, ping_get_error(obj));
+		if (ping_host_add(obj, s) != 0) {
+			const char *err = ping_get_error(obj);
+
+			/* liboping resolves with AI_ADDRCONFIG, which fails for every
+			 * IPv4 address while the host has only loopback ones */
+			return roam_error_set(e, "liboping cannot add %s: %s%s", s, err,
+					      strstr(err, "getaddrinfo") ? " (liboping needs a "
+					      "non-loopback IPv4 address on this host)" : "");
+		}
 	}
 	return true;
 }

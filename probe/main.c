@@ -155,7 +155,9 @@ static int pass(struct run *r, bool first)
 	struct roam_error e;
 	enum roam_probe_method used;
 	sigset_t block, saved;
+	struct roam_error skipped = { "" };
 
+	r->set.opts.skipped = &skipped;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	used = roam_probe_run(r->probe, r->n, &r->set.opts, &e);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -166,6 +168,8 @@ static int pass(struct run *r, bool first)
 	roam_info("probed %zu target%s with %s in %ld ms", r->n, r->n == 1 ? "" : "s",
 		  roam_probe_method_name(used),
 		  (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	if (skipped.msg[0])
+		roam_info("skipped before %s: %s", roam_probe_method_name(used), skipped.msg);
 	/* a signal now would kill us between a temporary file and its rename */
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);

@@ -6,7 +6,7 @@ set -u
 . "$ROAM_TOP/tests/lab/probe-lib.sh"
 lab_require_root
 lab_init
-plan 13
+plan 14
 
 ok "two namespaces on one link" pl_setup
 port=$(lab_free_port)
@@ -22,6 +22,8 @@ out=$(pl_as_nobody -v -n -p "$port" "$PL_LAPTOP" 2>"$LAB_TMP/err"); rc=$?
 is "$rc" 0 "nobody, ping_group_range \"1 0\": still alive"
 like "$out" "^$PL_LAPTOP is alive \(.*, tcp:$port\)$" "auto fell back to tcp (a refused port)"
 like "$(cat "$LAB_TMP/err")" "with tcp" "-v says tcp"
+like "$(cat "$LAB_TMP/err")" "skipped before tcp: icmp: .*; dgram: .*ping_group_range" \
+	"-v says why icmp and dgram were skipped"
 
 err=$(pl_as_nobody -n -m icmp "$PL_LAPTOP" 2>&1 >/dev/null); rc=$?
 is "$rc" 4 "nobody, -m icmp: no raw socket, exit 4"

@@ -132,9 +132,17 @@ static void falls_back_when_a_method_is_unavailable(void **state)
 	o.methods[1] = ROAM_PROBE_TCP;	/* skip dgram: its availability depends on the host */
 	o.methods[2] = ROAM_PROBE_NONE;
 	o.tcp_port = open_port;
+	struct roam_error skipped = { "stale" };
+	o.skipped = &skipped;
 	assert_int_equal(roam_probe_run(&t, 1, &o, &e), ROAM_PROBE_TCP);
 	assert_true(t.alive);
 	assert_int_equal(t.method, ROAM_PROBE_TCP);
+	assert_string_equal(skipped.msg, "icmp: no privilege in this test");
+	o.methods[0] = ROAM_PROBE_TCP;	/* nothing skipped: empty */
+	assert_int_equal(roam_probe_run(&t, 1, &o, &e), ROAM_PROBE_TCP);
+	assert_string_equal(skipped.msg, "");
+	o.methods[0] = ROAM_PROBE_ICMP;
+	o.skipped = NULL;
 	/* only unavailable methods: an error that says why for each */
 	o.methods[1] = ROAM_PROBE_NONE;
 	assert_int_equal(roam_probe_run(&t, 1, &o, &e), ROAM_PROBE_NONE);
