@@ -36,6 +36,7 @@ struct dgram_pass {
 	struct roam_probe_target *t;
 	size_t n;
 	size_t pending;		/* targets not yet answered */
+	uint64_t end;		/* the deadline: a full send buffer is waited for until then */
 };
 
 enum { DRAIN_EVERY = 32 };	/* sends between reads, so that replies never pile up */
@@ -111,7 +112,7 @@ static void send_one(struct dgram_pass *p, size_t i, unsigned probe)
 	pl.sent_us = roam_probe_now_us();
 	memcpy(buf, &h, sizeof(h));
 	memcpy(buf + sizeof(h), &pl, sizeof(pl));
-	for (int tries = 0; tries < 100; tries++) {
+	while (roam_probe_now_us() < p->end) {
 		if (sendto(p->fd, buf, sizeof(buf), 0, (struct sockaddr *)&to, sizeof(to)) >= 0)
 			return;
 		if (errno == EINTR)
@@ -162,7 +163,8 @@ int roam_probe_dgram(struct roam_probe_target *t, size_t n, unsigned count,
 		     unsigned deadline_ms, struct roam_error *e)
 {
 	uint64_t start = roam_probe_now_us();
-	struct dgram_pass p = { .t = t, .n = n, .pending = 0 };
+	struct dgram_pass p = { .t = t, .n = n, .pending = 0,
+				.end = start + deadline_ms * 1000ull };
 	int fd = open_ping_socket(n, e);
 
 	if (fd == -2)
