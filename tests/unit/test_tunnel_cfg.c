@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "../../tunnel/cfg.h"
+#include "../../tunnel/render.h"
 
 static char path[64];
 
@@ -161,6 +162,38 @@ static void ports_parse(void **state)
 	assert_false(tunnel_parse_port("tcp/25x", &p));
 }
 
+/* from a config file to the -n output, without a kernel */
+static void config_to_plan(void **state)
+{
+	struct tunnel_cfg cfg;
+	struct tunnel_env env = { .uplink = "wlan0" };
+	struct tunnel_plan p;
+	struct roam_error e = { "" };
+	char cmd[TUN_RENDER_MAX], all[4096] = "";
+
+	(void)state;
+	if (!load("[tunnel]\nrole = mobile\nremote = 198.51.100.238\ninner_local = 192.0.2.20\n"
+		  "inner_remote = 192.0.2.10\nexported = 198.51.100.180\nname = roam0\nmtu = 1400\n"
+		  "ttl = 0\ntable = 7\npriority = 300\nports = udp/53\n", &cfg, &e))
+		fail_msg("%s", e.msg);
+	inet_pton(AF_INET, "203.0.113.193", &env.router);
+	inet_pton(AF_INET, "203.0.113.230", &env.local);
+	assert_true(tunnel_plan_build(&cfg, &env, &p, &e));
+	for (size_t i = 0; i < p.n; i++) {
+		tun_render_add(&p.obj[i], cmd, sizeof(cmd));
+		snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s\n", cmd);
+	}
+	assert_string_equal(all,
+		"ip route add 198.51.100.238/32 via 203.0.113.193 dev wlan0 proto static\n"
+		"ip link add roam0 mtu 1400 type ipip local 203.0.113.230 remote 198.51.100.238 ttl 0\n"
+		"ip link set roam0 up\n"
+		"ip addr add 192.0.2.20 peer 192.0.2.10 dev roam0\n"
+		"ip addr add 198.51.100.180 dev roam0\n"
+		"ip route add default via 192.0.2.10 dev roam0 src 198.51.100.180 table 7 proto static\n"
+		"ip rule add from 198.51.100.180 lookup 7 priority 300\n"
+		"ip rule add ipproto udp dport 53 lookup 7 priority 301\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +202,7 @@ int main(void)
 		cmocka_unit_test(errors_name_file_and_line),
 		cmocka_unit_test(missing_keys_name_the_file),
 		cmocka_unit_test(ports_parse),
+		cmocka_unit_test(config_to_plan),
 	};
 
 	return cmocka_run_group_tests_name("tunnel_cfg", tests, NULL, NULL);
