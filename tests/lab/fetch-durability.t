@@ -9,6 +9,12 @@
 # "Same mail" is checked by content: the multiset of the md5 of every message
 # delivered (new/ and cur/) equals that of the messages the server held before
 # the run — so a lost, truncated or duplicated message all show.
+#
+# Known: a kill that lands between a Maildir batch's move into new/ and the
+# write of its UIDL record (about 1 ms per batch of 50 here) makes the next run
+# deliver that batch again; about one run of this file in three hits it. The
+# delivery and the record are two files with no shared commit point; closing
+# the window needs the UIDL in the Maildir name (see roam-fetch(1)).
 set -u
 . "$ROAM_TOP/tests/lab/lib.sh"
 lab_require_root
@@ -84,8 +90,8 @@ same_mail() {
 	if ! cmp -s "$LAB_TMP/orig" "$got"; then
 		echo "delivered $(wc -l <"$got") of $(wc -l <"$LAB_TMP/orig");" \
 			"duplicates: $(uniq -d "$got" | wc -l);" \
-			"missing: $(comm -23 "$LAB_TMP/orig" "$got" | wc -l);" \
-			"unknown: $(comm -13 "$LAB_TMP/orig" "$got" | wc -l)"
+			"missing: $(sort -u "$got" | comm -23 "$LAB_TMP/orig" - | wc -l);" \
+			"unknown (altered or foreign): $(sort -u "$got" | comm -13 "$LAB_TMP/orig" - | wc -l)"
 		show_unknown "$@"
 		return 1
 	fi
