@@ -300,6 +300,18 @@ bad_uidl() {
 		esac
 	done
 }
+in_use() {
+	local line
+	printf '+OK fake ready\r\n'
+	while IFS= read -r line; do
+		case ${line%$'\r'} in
+		CAPA) printf -- '-ERR no capabilities\r\n' ;;
+		USER*) printf '+OK\r\n' ;;
+		PASS*) printf -- '-ERR [IN-USE] Mailbox is locked by another session\r\n' ;;
+		*) printf -- '-ERR what?\r\n' ;;
+		esac
+	done
+}
 fake_pop3 silent
 c=$(conf stall "pop3_port=$fake_port" "timeout=2")
 fetch "$c"
@@ -310,6 +322,11 @@ c=$(conf errbanner "pop3_port=$fake_port" "timeout=2")
 fetch "$c"
 is "$rc" 7 "POP3 server answers -ERR: exit 7"
 like "$(cat "$LAB_TMP/err")" "go away" "POP3 server answers -ERR: its words are shown"
+fake_stop
+fake_pop3 in_use
+c=$(conf inuse "pop3_port=$fake_port" "timeout=5")
+fetch "$c"
+is "$rc" 8 "POP3 mailbox in use by another client ([IN-USE]): exit 8"
 fake_stop
 fake_pop3 bad_uidl
 c=$(conf garbage "pop3_port=$fake_port" "timeout=5")
