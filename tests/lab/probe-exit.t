@@ -7,7 +7,7 @@ set -u
 . "$ROAM_TOP/tests/lab/probe-lib.sh"
 lab_require_root
 lab_init
-plan 35
+plan 37
 
 ok "two namespaces on one link" pl_setup
 
@@ -68,10 +68,24 @@ is "$rc $(wc -l <<<"$out")" "0 1" "duplicates: probed once, one line"
 like "$err" "same address as '$PL_LAPTOP': probed once" "-v says so"
 
 # 10 000 targets from the config, answered by the mail server's own kernel
-# (198.18.0.0/15 is local on its lo)
-ip -n "$PL_P" route add local 198.18.0.0/15 dev lo
+# (198.19.0.0/16 is local on its lo; 198.18.0.0/16 goes to the laptop, which drops it)
+ip -n "$PL_P" route add local 198.19.0.0/16 dev lo
+ip -n "$PL_P" route add 198.18.0.0/16 via "$PL_LAPTOP"
+pl_nft "$PL_T" ip daddr 198.18.0.0/16 drop
+
+# icmp, 1000 targets, half silent: every answer goes to its own target. (liboping
+# matches replies by ICMP ident and sequence only; roam-probe gives every host its
+# own ident. This lab answers too fast to force a collision: replies come back
+# before the next request goes out, so the test does not prove that part.)
+mixed=()
+for ((i = 0; i < 500; i++)); do
+	mixed+=("198.19.$((7 + i / 250)).$((i % 250 + 1))" "198.18.$((i / 250)).$((i % 250 + 1))")
+done
+run -n -m icmp -k 2 "${mixed[@]}"
+is "$rc $(grep -c '^198\.19\..* is alive' <<<"$out")" "1 500" "icmp, 1000 targets: exactly the 500 live ones alive"
+is "$(grep -c '^198\.18\..* is unreachable' <<<"$out")" 500 "and the 500 silent ones unreachable"
 awk 'BEGIN { print "[probe]"; for (i = 1; i <= 10000; i++)
-	printf "target = 198.18.%d.%d\n", int(i / 256), i % 256 }' >"$LAB_TMP/10k.conf"
+	printf "target = 198.19.%d.%d\n", int(i / 256), i % 256 }' >"$LAB_TMP/10k.conf"
 run -c "$LAB_TMP/10k.conf" --state-dir "$LAB_TMP/10k"
 is "$rc $(grep -c ' is alive ' <<<"$out")" "0 10000" "10 000 targets, auto (icmp declines above 1024): all alive"
 is "$(find "$LAB_TMP/10k" -type f | wc -l)" 10000 "10 000 state files, no temporary ones"
