@@ -87,7 +87,15 @@ struct deliver_target *deliver_open(const char *spec, struct roam_error *e)
 	return NULL;
 }
 
+static void msg_free(struct deliver_msg *m);
+
 struct deliver_msg *deliver_begin(struct deliver_target *t, struct roam_error *e)
+{
+	return deliver_begin_keyed(t, NULL, e);
+}
+
+struct deliver_msg *deliver_begin_keyed(struct deliver_target *t, const char *key,
+					struct roam_error *e)
 {
 	struct deliver_msg *m;
 	bool ok;
@@ -104,12 +112,29 @@ struct deliver_msg *deliver_begin(struct deliver_target *t, struct roam_error *e
 	m->fd = -1;
 	t->exit_code = FETCH_EXIT_IOERR;
 	t->busy = true;
+	if (key && t->kind == MAILDIR && !(m->key = maildir_escape_key(key))) {
+		roam_error_set(e, "'%s' is not a UIDL (1-70 printable characters)", key);
+		msg_free(m);
+		return NULL;
+	}
 	ok = t->kind == MAILDIR ? maildir_begin(m, e) : t->kind == MBOX ? mbox_begin(m, e)
 									   : mda_begin(m, e);
 	if (ok)
 		return m;
 	deliver_abort(m);
 	return NULL;
+}
+
+bool deliver_seen(struct deliver_target *t, const char *key)
+{
+	char *escaped;
+	bool seen;
+
+	if (t->kind != MAILDIR || !(escaped = maildir_escape_key(key)))
+		return false;
+	seen = maildir_seen(t, escaped);
+	free(escaped);
+	return seen;
 }
 
 bool deliver_write(struct deliver_msg *m, const char *data, size_t len, struct roam_error *e)
@@ -130,6 +155,7 @@ static void msg_free(struct deliver_msg *m)
 	m->t->busy = false;
 	free(m->header);
 	free(m->name);
+	free(m->key);
 	free(m);
 }
 
@@ -188,8 +214,10 @@ void deliver_close(struct deliver_target *t)
 		return;
 	/* committed but never synced: their UIDLs are not recorded, so they
 	 * must not stay, or the next run would deliver them twice */
-	if (t->kind == MAILDIR)
+	if (t->kind == MAILDIR) {
 		maildir_drop_pending(t, 0);
+		maildir_forget_seen(t);
+	}
 	free(t->pending);
 	if (t->tmpfd >= 0)
 		close(t->tmpfd);

@@ -29,6 +29,19 @@ struct deliver_target *deliver_open(const char *spec, struct roam_error *e);
  * ends, already dot-unstuffed). Only one message may be open per target. */
 struct deliver_msg *deliver_begin(struct deliver_target *t, struct roam_error *e);
 
+/* The same, for a message whose key (its UIDL: 1–70 printable ASCII characters)
+ * deliver_seen will recognize in later runs. Maildir only; mbox and MDA
+ * ignore the key. NULL + e on a key that is no UIDL. */
+struct deliver_msg *deliver_begin_keyed(struct deliver_target *t, const char *key,
+					struct roam_error *e);
+
+/* Whether a message begun with this key is already in the Maildir (new/ or
+ * cur/), read once per target. It closes the one window deliver_sync leaves: a
+ * run that dies after a batch became visible but before its UIDLs were
+ * recorded. Ask before fetching a UIDL that is not recorded; when true, record
+ * it (and DELE it) without delivering it again. Always false for mbox and MDA. */
+bool deliver_seen(struct deliver_target *t, const char *key);
+
 /* Converts CRLF to LF across chunk boundaries and, for mbox, adds the From_ line
  * and >From quoting (mboxrd). On false the message must still be aborted. */
 bool deliver_write(struct deliver_msg *m, const char *data, size_t len, struct roam_error *e);

@@ -26,6 +26,7 @@ enum line_state { LINE_START, LINE_GT, LINE_FROM, LINE_BODY };
 /* a Maildir message committed into tmp/ and not yet synced into new/ */
 struct pending {
 	char *name;
+	char *key;	/* the escaped key for new/NAME,U=KEY, or NULL */
 	int fd;		/* -1 once more than PENDING_FDS_MAX are waiting */
 	size_t size;
 };
@@ -41,6 +42,9 @@ struct deliver_target {
 	unsigned long counter;
 	struct pending *pending;
 	size_t npending, cap;
+	char **seen;		/* sorted keys found in new/ and cur/, loaded once */
+	size_t nseen;
+	bool seen_loaded;
 	/* mbox: the file last appended to, fsynced by deliver_sync */
 	int mbox_sync_fd;
 };
@@ -56,6 +60,7 @@ struct deliver_msg {
 	char last;		/* last byte written, so an mbox message ends with a blank line */
 	/* Maildir */
 	char *name;
+	char *key;		/* escaped, from deliver_begin_keyed */
 	size_t size;
 	/* mbox */
 	bool header_done;
@@ -86,6 +91,9 @@ bool maildir_begin(struct deliver_msg *m, struct roam_error *e);
 bool maildir_commit(struct deliver_msg *m, struct roam_error *e);
 bool maildir_sync(struct deliver_target *t, struct roam_error *e);
 void maildir_drop_pending(struct deliver_target *t, size_t renamed);
+char *maildir_escape_key(const char *key);
+bool maildir_seen(struct deliver_target *t, const char *escaped);
+void maildir_forget_seen(struct deliver_target *t);
 
 /* deliver_mbox.c */
 bool mbox_begin(struct deliver_msg *m, struct roam_error *e);

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -142,6 +143,7 @@ bool maildir_commit(struct deliver_msg *m, struct roam_error *e)
 	sync_file_range(m->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	p = &t->pending[t->npending++];
 	p->name = m->name;
+	p->key = m->key;
 	p->size = m->size;
 	p->fd = m->fd;
 	if (t->npending > PENDING_FDS_MAX) {
@@ -150,6 +152,7 @@ bool maildir_commit(struct deliver_msg *m, struct roam_error *e)
 		p->fd = -1;
 	}
 	m->name = NULL;
+	m->key = NULL;
 	m->fd = -1;
 	return true;
 }
@@ -216,10 +219,18 @@ static bool fsync_all_pending(struct deliver_target *t, struct roam_error *e)
 	return true;
 }
 
-/* new/NAME,S=SIZE: the size lets readers (dovecot, mutt) skip a stat */
+/* new/NAME[,U=KEY],S=SIZE: the size lets readers (dovecot, mutt) skip a stat;
+ * the key is for deliver_seen. A name too long for the filesystem goes without
+ * its key: a duplicate stays possible for that message, a loss never is. */
 static bool new_name(const struct pending *p, char *out, size_t size)
 {
-	return snprintf(out, size, "%s,S=%zu", p->name, p->size) < (int)size;
+	int n = -1;
+
+	if (p->key)
+		n = snprintf(out, size, "%s,U=%s,S=%zu", p->name, p->key, p->size);
+	if (n < 0 || n > NAME_MAX || (size_t)n >= size)
+		n = snprintf(out, size, "%s,S=%zu", p->name, p->size);
+	return n >= 0 && (size_t)n < size;
 }
 
 void maildir_drop_pending(struct deliver_target *t, size_t renamed)
@@ -235,6 +246,7 @@ void maildir_drop_pending(struct deliver_target *t, size_t renamed)
 		else
 			unlinkat(t->tmpfd, p->name, 0);
 		free(p->name);
+		free(p->key);
 	}
 	t->npending = 0;
 }
@@ -267,6 +279,7 @@ bool maildir_sync(struct deliver_target *t, struct roam_error *e)
 		if (t->pending[i].fd >= 0)
 			close(t->pending[i].fd);
 		free(t->pending[i].name);
+		free(t->pending[i].key);
 	}
 	t->npending = 0;
 	return true;

@@ -2,7 +2,7 @@
 # delivered-UIDL record and the account lock. fetch/fetch.mk links
 # $(FETCH_STORE_SRCS) into roam-fetch.
 FETCH_DELIVER_SRCS := fetch/deliver.c fetch/deliver_filter.c fetch/deliver_maildir.c \
-	fetch/deliver_mbox.c fetch/deliver_mda.c
+	fetch/deliver_mbox.c fetch/deliver_mda.c fetch/deliver_seen.c
 FETCH_STORE_SRCS := $(FETCH_DELIVER_SRCS) fetch/uidl.c fetch/lock.c
 
 UNIT_TESTS += test_fetch_deliver test_fetch_uidl test_fetch_lock

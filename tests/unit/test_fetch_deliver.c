@@ -489,6 +489,100 @@ static void one_message_at_a_time(void **s)
 	deliver_close(t);
 }
 
+/* one keyed message into MAILDIR (under dir), committed and synced */
+static void deliver_keyed(const char *maildir, const char *key)
+{
+	struct deliver_target *t = deliver_open(spec("maildir", maildir), NULL);
+	struct roam_error e;
+	struct deliver_msg *m;
+
+	assert_non_null(t);
+	m = deliver_begin_keyed(t, key, &e);
+	assert_non_null(m);
+	assert_true(deliver_write(m, "Subject: k\r\n\r\nx\r\n", 18, &e));
+	assert_true(deliver_commit(m, &e));
+	assert_true(deliver_sync(t, &e));
+	deliver_close(t);
+}
+
+static bool seen(const char *maildir, const char *key)
+{
+	struct deliver_target *t = deliver_open(spec("maildir", maildir), NULL);
+	bool yes;
+
+	assert_non_null(t);
+	yes = deliver_seen(t, key);
+	deliver_close(t);
+	return yes;
+}
+
+static void keyed_message_is_seen_by_later_runs(void **s)
+{
+	static const char key[] = "odd/uidl:with,chars%";
+	char cmd[sizeof(dir) + 200];
+
+	(void)s;
+	deliver_keyed("keyed", key);
+	deliver_keyed("keyed", "plain-1");
+	assert_true(seen("keyed", key));
+	assert_true(seen("keyed", "plain-1"));
+	assert_false(seen("keyed", "plain-2"));
+	assert_false(seen("keyed", "odd"));
+	/* the escaped key is in the name; a reader moving it to cur/ keeps it */
+	snprintf(cmd, sizeof(cmd), "cd %s/keyed && for f in new/*; do mv \"$f\" \"cur/${f#new/}:2,S\"; done",
+		 dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(count_files(path_in("keyed/new")), 0);
+	assert_true(seen("keyed", key));
+	assert_true(seen("keyed", "plain-1"));
+	snprintf(cmd, sizeof(cmd), "ls %s/keyed/cur | grep -q ',U=odd%%2Fuidl%%3Awith%%2Cchars%%25,S=[0-9]*:2,S$'",
+		 dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void unsynced_or_unkeyed_is_not_seen(void **s)
+{
+	static const char *const msg[] = { "Subject: u\r\n\r\nx\r\n" };
+	struct deliver_target *t;
+	struct deliver_msg *m;
+	struct roam_error e = { .msg = "" };
+
+	(void)s;
+	t = deliver_open(spec("maildir", "unseen"), &e);
+	assert_true(deliver_chunks(t, msg, 1, &e));	/* no key */
+	m = deliver_begin_keyed(t, "never-synced", &e);
+	assert_true(deliver_write(m, "x\r\n", 3, &e));
+	assert_true(deliver_commit(m, &e));
+	deliver_close(t);	/* without deliver_sync: dropped */
+	assert_false(seen("unseen", "never-synced"));
+	/* not a UIDL */
+	t = deliver_open(spec("maildir", "unseen"), &e);
+	assert_null(deliver_begin_keyed(t, "two words", &e));
+	assert_non_null(strstr(e.msg, "not a UIDL"));
+	assert_false(deliver_seen(t, ""));
+	deliver_close(t);
+	/* mbox and MDA keep no keys */
+	t = deliver_open(spec("mbox", "unseen.mbox"), &e);
+	m = deliver_begin_keyed(t, "k", &e);
+	assert_true(deliver_commit(m, &e));
+	assert_false(deliver_seen(t, "k"));
+	deliver_close(t);
+}
+
+/* 70 characters that all need escaping make a name too long for the
+ * filesystem: the message still arrives, without its key */
+static void overlong_key_falls_back_to_a_plain_name(void **s)
+{
+	char key[71];
+
+	(void)s;
+	memset(key, '/', 70);
+	key[70] = '\0';
+	deliver_keyed("longkey", key);
+	assert_int_equal(count_files(path_in("longkey/new")), 1);
+	assert_false(seen("longkey", key));
+}
+
 /* RLIMIT_FSIZE gives EFBIG on demand, like a full disk */
 static void full_disk_fails_and_leaves_nothing(void **s)
 {
@@ -721,6 +815,9 @@ int main(void)
 		cmocka_unit_test(maildir_names_unique_under_a_burst),
 		cmocka_unit_test(commit_is_invisible_until_sync),
 		cmocka_unit_test(abort_leaves_nothing),
+		cmocka_unit_test(keyed_message_is_seen_by_later_runs),
+		cmocka_unit_test(unsynced_or_unkeyed_is_not_seen),
+		cmocka_unit_test(overlong_key_falls_back_to_a_plain_name),
 		cmocka_unit_test(one_message_at_a_time),
 		cmocka_unit_test(full_disk_fails_and_leaves_nothing),
 		cmocka_unit_test(permission_denied_is_an_io_error),
