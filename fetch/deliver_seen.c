@@ -103,7 +103,8 @@ static void load_seen(struct deliver_target *t)
 	load_dir(t, dirfd, "new");
 	load_dir(t, dirfd, "cur");
 	close(dirfd);
-	qsort(t->seen, t->nseen, sizeof(*t->seen), compare);
+	if (t->nseen)
+		qsort(t->seen, t->nseen, sizeof(*t->seen), compare);
 }
 
 bool maildir_seen(struct deliver_target *t, const char *escaped)
