@@ -43,6 +43,8 @@ bool tun_nl_env(struct tun_nl *nl, const struct tunnel_cfg *cfg, struct tunnel_e
 struct nl_sock *tun_nl_sock(struct tun_nl *nl);
 void tun_nl_count(struct tun_nl *nl);
 bool tun_sysctl_read(int *value, struct roam_error *e);
+/* the kernel's reason for the last failed request (extended ack), or "" */
+const char *tun_nl_why(const struct tun_nl *nl);
 /* ifindex → name, remembered until the next write; NULL when there is none */
 const char *tun_nl_ifname(struct tun_nl *nl, int index, char *buf);
 /* the route (TUN_ROUTE) or address (TUN_ADDR) dump, shared until the next write */

@@ -19,12 +19,15 @@
 #include "nl.h"
 #include "render.h"
 
-static bool nl_fail(struct roam_error *e, const char *verb, const struct tun_obj *o, int err)
+static bool nl_fail(struct tun_nl *nl, struct roam_error *e, const char *verb,
+		    const struct tun_obj *o, int err)
 {
 	char what[TUN_RENDER_MAX];
+	const char *why = tun_nl_why(nl);
 
 	tun_describe(o, what, sizeof(what));
-	return roam_error_set(e, "netlink: %s %s: %s%s", verb, what, nl_geterror(err),
+	return roam_error_set(e, "netlink: %s %s: %s%s%s%s%s", verb, what, nl_geterror(err),
+			      *why ? " (kernel: " : "", why, *why ? ")" : "",
 			      o->kind == TUN_LINK && err == -NLE_OPNOTSUPP ?
 			      " (no ipip support in this kernel? modprobe ipip)" : "");
 }
@@ -276,7 +279,7 @@ static bool apply(struct tun_nl *nl, const struct tun_obj *o, bool add, bool cha
 		break;
 	}
 	if (err < 0)
-		return nl_fail(e, verb, o, err);
+		return nl_fail(nl, e, verb, o, err);
 	tun_nl_count(nl);
 	return true;
 }

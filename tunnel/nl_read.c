@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* nl_read.c — the netlink socket and reading kernel objects into plan objects. */
 #include <errno.h>
+#include <linux/netlink.h>
 #include <linux/fib_rules.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
@@ -26,7 +27,32 @@ struct tun_nl {
 	struct nl_cache *routes, *addrs;
 	struct { int index; char name[IFNAMSIZ]; } names[32];
 	size_t nnames;
+	char why[256];		/* the kernel's extended ack of the last error */
 };
+
+/* NETLINK_EXT_ACK: the kernel says why a request failed ("Nexthop has invalid
+ * gateway"); keep its message for the error line. NL_STOP keeps libnl's own
+ * handling: the request still fails with the errno. */
+static int ext_ack(struct sockaddr_nl *who, struct nlmsgerr *err, void *arg)
+{
+	struct tun_nl *nl = arg;
+	struct nlmsghdr *hdr = (struct nlmsghdr *)((char *)err - NLMSG_HDRLEN);
+	size_t off = sizeof(*err), len = hdr->nlmsg_len - NLMSG_HDRLEN;
+	struct nlattr *msg;
+
+	(void)who;
+	nl->why[0] = '\0';
+	if (!(hdr->nlmsg_flags & NLM_F_ACK_TLVS))
+		return NL_STOP;
+	if (!(hdr->nlmsg_flags & NLM_F_CAPPED))
+		off += NLMSG_ALIGN(err->msg.nlmsg_len - NLMSG_HDRLEN);
+	if (off >= len)
+		return NL_STOP;
+	msg = nla_find((struct nlattr *)((char *)err + off), (int)(len - off), NLMSGERR_ATTR_MSG);
+	if (msg)
+		snprintf(nl->why, sizeof(nl->why), "%.*s", nla_len(msg), (char *)nla_data(msg));
+	return NL_STOP;
+}
 
 struct tun_nl *tun_nl_open(struct roam_error *e)
 {
@@ -43,6 +69,8 @@ struct tun_nl *tun_nl_open(struct roam_error *e)
 		tun_nl_close(nl);
 		return NULL;
 	}
+	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK, &(int){ 1 }, sizeof(int));
+	nl_socket_modify_err_cb(nl->sk, NL_CB_CUSTOM, ext_ack, nl);
 	/* one recvmsg per batch instead of a MSG_PEEK for the size first */
 	nl_socket_disable_msg_peek(nl->sk);
 	nl_socket_set_msg_buf_size(nl->sk, 65536);
@@ -67,6 +95,7 @@ void tun_nl_close(struct tun_nl *nl)
 }
 
 unsigned tun_nl_changes(const struct tun_nl *nl) { return nl->changes; }
+const char *tun_nl_why(const struct tun_nl *nl) { return nl->why; }
 struct nl_sock *tun_nl_sock(struct tun_nl *nl) { return nl->sk; }
 
 void tun_nl_count(struct tun_nl *nl)

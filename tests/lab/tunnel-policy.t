@@ -88,6 +88,17 @@ monitor_start() {
 }
 monitor_stop() { sleep 0.2; kill "${MON_PIDS[@]}"; wait "${MON_PIDS[@]}" 2>/dev/null; MON_PIDS=(); }
 
+# the kernel says why: a route through a link that is down fails with its extended ack,
+# and the pinned route and the addresses made before it are rolled back
+ip -n "$MOB" link set tunl1 down
+out=$(rt_mob up 2>&1)
+is "$?" 4 "mobile with tunl1 down: up exits 4"
+like "$out" "add route default via 192.0.2.10 dev tunl1 .*table 201: .*\(kernel: [A-Z]" \
+	"the error names the route and quotes the kernel's extended ack"
+is "$(ip -n "$MOB" -4 addr show dev tunl1; ip -n "$MOB" route show 198.51.100.238)" "" \
+	"  the addresses and the pinned route made before are rolled back"
+ip -n "$MOB" link set tunl1 up
+
 # carrier reaches the other end of a veth a moment later: dump once it has
 for _ in $(seq 200); do
 	ip -n "$MOB" -o link show tunl1 | grep -q 'state UP' &&
