@@ -44,7 +44,7 @@ trap deb_cleanup EXIT
 trap 'deb_cleanup; trap - EXIT; exit 130' INT
 trap 'deb_cleanup; trap - EXIT; exit 143' TERM
 
-plan 26
+plan 27
 
 is "$(cd "$ROAM_TOP" && dpkg-parsechangelog -S Version)" "$version" \
 	"debian/changelog's version is VERSION"
@@ -111,7 +111,7 @@ fi
 
 # ---- install on this machine ------------------------------------------------------
 if [ -n "$pre" ]; then
-	for i in $(seq 13); do skip "install, run, remove, purge" "$pre"; done
+	for i in $(seq 14); do skip "install, run, remove, purge" "$pre"; done
 	done_testing
 fi
 # one package install at a time on this machine (dpkg's own lock fails, not waits)
@@ -138,6 +138,11 @@ else
 	skip "systemd-analyze verify the installed unit" "no contrib/*.service yet"
 	skip "the unit is not enabled" "no contrib/*.service yet"
 fi
+# the programs the shipped hooks and unit name, by absolute path, are installed
+named=$(grep -ohE '/usr/s?bin/roam-[a-z]+' /usr/share/doc/roam/contrib/* /lib/systemd/system/roam-* 2>/dev/null | sort -u)
+missing=$(for p in $named; do [ -x "$p" ] || echo "$p"; done)
+like "$(wc -w <<<"$named"):$missing" '^[1-9][0-9]*:$' \
+	"every program the hooks and the unit name ($(echo $named)) is installed there"
 # roam-probe's state directory, so that purge has something to remove
 if [ -z "$state_was_there" ]; then
 	/usr/sbin/roam-probe -q -k 1 -t 2000 127.0.0.1
