@@ -82,6 +82,14 @@ for t in $TOOLS; do
 	done
 	ok "$([ -z "$missing" ]; echo $?)" "$t: its man page documents every option of --help ($(wc -w <<<"$opts"))" \
 		"not in $t.${SECTION[$t]}: $missing"
+	# the commands --help lists under "Commands:" (roam-tunnel up, down, …)
+	cmds=$(awk '/^[A-Za-z ]*[Cc]ommands:/ { c = 1; next } c && /^[[:space:]]+[a-z]/ { print $1; next } c { c = 0 }' "$tmp/help")
+	if [ -n "$cmds" ]; then
+		missing=
+		for c in $cmds; do grep -qE "(^|[^A-Za-z0-9-])$c([^A-Za-z0-9-]|$)" "$tmp/page" || missing+="$c "; done
+		ok "$([ -z "$missing" ]; echo $?)" "$t: its man page documents every command of --help ($(echo $cmds))" \
+			"not in $t.${SECTION[$t]}: $missing"
+	fi
 	for s in "EXIT STATUS" "SEE ALSO"; do
 		grep -qE "^\\.SH \"?$s\"?\$" "$man"
 		ok "$?" "$t: man page has $s"
