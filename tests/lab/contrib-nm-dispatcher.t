@@ -18,7 +18,7 @@ hook=$(cl_file '*nm-dispatcher*' '*dispatcher*' '*NetworkManager*')
 [ -n "$hook" ] || cl_skip_all "roam-tunnel.nm-dispatcher"
 lab_require_root
 lab_init
-plan 13
+plan 14
 
 ok "make install into a private /usr/local" cl_install
 is "$(stat -c %A "$hook" | cut -c4,6,9)" "x--" \
@@ -81,6 +81,10 @@ done
 # down: another uplink may now lead out, so a roam is allowed, one at most
 dispatch wlp2s0 down
 like "$rc:$(grep -c . <<<"$calls")" '^0:[01]$' "down on wlp2s0: exit 0, at most one roam-tunnel call"
+# the tunnel's own link coming up is roam-tunnel's doing, not a move: a call
+# here would loop (roam re-creates nothing, but registers again each time)
+dispatch tunl1 up
+is "$rc:$calls" "0:" "up on tunl1 (the tunnel itself): no roam-tunnel call"
 dispatch none hostname
 is "$rc:$calls" "0:" "hostname (interface none): no roam-tunnel call, exit 0"
 # a failing roam (the gateway unreachable right now) must not hang the hook
