@@ -17,7 +17,7 @@ unit=$(cl_file '*.service')
 command -v systemd-analyze >/dev/null || { echo "1..0 # SKIP no systemd-analyze (systemd)"; exit 0; }
 lab_require_root
 lab_init
-plan 12
+plan 13
 
 # key UNIT-KEY: the last value of a key in the unit (systemd: the last one wins)
 key() { sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*//p" "$unit" | tail -n1; }
@@ -118,6 +118,23 @@ kill -TERM "$pid"
 wait "$pid"; rc=$?
 like "$rc" '^(0|143)$' "SIGTERM stops it cleanly (status $rc)"
 [ "$rc" = 0 ] || [ "$rc" = 143 ] || diag "$(tail -n 5 "$LAB_TMP/svc.log")"
+
+# RestrictAddressFamilies= cannot be emulated here (seccomp): watch one pass
+# of the same command under strace instead; every family it opens must be allowed
+fams=$(key RestrictAddressFamilies)
+if [ -z "$fams" ]; then
+	skip "every socket family it opens is in RestrictAddressFamilies=" "the unit sets none"
+elif ! command -v strace >/dev/null; then
+	skip "every socket family it opens is in RestrictAddressFamilies=" "no strace"
+else
+	# shellcheck disable=SC2086
+	cl_host --ns "$mail" "${envi[@]}" "${cred[@]}" -- strace -f -qq -e trace=socket -o "$LAB_TMP/strace" \
+		${exec_start/ --watch/} >/dev/null 2>&1
+	used=$(grep -oE 'socket\(AF_[A-Z0-9]+' "$LAB_TMP/strace" | cut -c8- | sort -u | tr '\n' ' ')
+	extra=$(for f in $used; do [[ " $fams " == *" $f "* ]] || echo "$f"; done)
+	like "$(wc -w <<<"$used"):$extra" '^[1-9][0-9]*:$' \
+		"every socket family one pass opens (${used% }) is in RestrictAddressFamilies=$fams"
+fi
 
 # a broken /etc/roam.conf: it must fail (Restart=on-failure, and the journal says why)
 cl_conf "[probe]
