@@ -30,8 +30,8 @@ struct deliver_target *deliver_open(const char *spec, struct roam_error *e);
 struct deliver_msg *deliver_begin(struct deliver_target *t, struct roam_error *e);
 
 /* The same, for a message whose key (its UIDL: 1–70 printable ASCII characters)
- * deliver_seen will recognize in later runs. Maildir only; mbox and MDA
- * ignore the key. NULL + e on a key that is no UIDL. */
+ * deliver_seen will recognize in later runs. Maildir only (NULL + e when the
+ * key is no UIDL); mbox and MDA ignore the key. */
 struct deliver_msg *deliver_begin_keyed(struct deliver_target *t, const char *key,
 					struct roam_error *e);
 
