@@ -13,8 +13,9 @@
 # Known: a kill that lands between a Maildir batch's move into new/ and the
 # write of its UIDL record (about 1 ms per batch of 50 here) makes the next run
 # deliver that batch again; about one run of this file in three hits it. The
-# delivery and the record are two files with no shared commit point; closing
-# the window needs the UIDL in the Maildir name (see roam-fetch(1)).
+# delivery and the record are two files with no shared commit point (the
+# window is described in roam-fetch(1)). fetch/deliver.h's deliver_begin_keyed
+# and deliver_seen close it once fetch/run.c uses them.
 set -u
 . "$ROAM_TOP/tests/lab/lib.sh"
 lab_require_root
