@@ -66,31 +66,36 @@ ip tunnel del tunl1
 SEED
 
 # rounds NS ROAM-UP ROAM-DOWN SEED-UP SEED-DOWN: N rounds timed inside NS, the two
-# alternating so that a busy host slows both alike; prints "roam_ms seed_ms" as the
-# median of the rounds (ms per up + down)
+# alternating so that a busy host slows both alike. Prints the medians (ms per
+# up + down) of wall time and of CPU time (user + system of the commands, from
+# bash's `time`): the host here runs other VMs too, and CPU time is what is
+# left when the guest waits for the host.
 rounds() {
 	ip netns exec "$1" bash -c '
-		n=$1; shift; r=() s=()
+		n=$1; shift; rw=() sw=() rc=() sc=()
+		TIMEFORMAT="%3U %3S"
+		cpu() { { time { $1 && $2; } 2>/dev/null; } 2>&1 | awk "{ print (\$1 + \$2) * 1000 }"; }
 		for ((i = 0; i < n; i++)); do
-			t0=$EPOCHREALTIME; $1 && $2 || exit 1; t1=$EPOCHREALTIME
-			$3 && $4 || exit 1; t2=$EPOCHREALTIME
-			r+=("$(awk -v a="$t0" -v b="$t1" "BEGIN { print (b - a) * 1000 }")")
-			s+=("$(awk -v a="$t1" -v b="$t2" "BEGIN { print (b - a) * 1000 }")")
+			t0=$EPOCHREALTIME; c=$(cpu "$1" "$2") || exit 1; t1=$EPOCHREALTIME
+			rw+=("$(awk -v a="$t0" -v b="$t1" "BEGIN { print (b - a) * 1000 }")") rc+=("$c")
+			t0=$EPOCHREALTIME; c=$(cpu "$3" "$4") || exit 1; t1=$EPOCHREALTIME
+			sw+=("$(awk -v a="$t0" -v b="$t1" "BEGIN { print (b - a) * 1000 }")") sc+=("$c")
 		done
 		median() { printf "%s\n" "$@" | sort -n | awk "{ v[NR] = \$1 } END { printf \"%.1f\", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }"; }
-		echo "$(median "${r[@]}") $(median "${s[@]}")"
+		echo "$(median "${rw[@]}") $(median "${sw[@]}") $(median "${rc[@]}") $(median "${sc[@]}")"
 	' _ "$N" "$2" "$3" "$4" "$5"
 }
 
 echo "roam-tunnel up + down vs the seed's ip commands as a script"
 echo "(median of $N alternating rounds, ms per up + down; kernel $(uname -r), $(nproc) CPU, load $(cut -d' ' -f1 /proc/loadavg))"
-printf '%-8s %12s %12s %8s\n' role roam-tunnel seed ratio
+printf '%-8s %-5s %12s %12s %8s\n' role time roam-tunnel seed ratio
 for role in gw mob; do
 	ns=$GW; [ "$role" = mob ] && ns=$MOB
 	export ROAM_RUNDIR=$LAB_TMP/run-$role	# inherited: no extra exec of env(1) per call
-	read -r roam seed < <(rounds "$ns" "$RT -q -c $LAB_TMP/$role.conf up" \
+	read -r rw sw rc sc < <(rounds "$ns" "$RT -q -c $LAB_TMP/$role.conf up" \
 		"$RT -q -c $LAB_TMP/$role.conf down" "sh -e $LAB_TMP/$role-up.sh" \
-		"sh -e $LAB_TMP/$role-down.sh") && [ -n "${seed:-}" ] || { echo "$role: a round failed"; exit 1; }
-	printf '%-8s %12s %12s %7.1fx\n' "$([ "$role" = gw ] && echo gateway || echo mobile)" \
-		"$roam" "$seed" "$(awk -v r="$roam" -v s="$seed" 'BEGIN { print s / r }')"
+		"sh -e $LAB_TMP/$role-down.sh") && [ -n "${sc:-}" ] || { echo "$role: a round failed"; exit 1; }
+	name=$([ "$role" = gw ] && echo gateway || echo mobile)
+	printf '%-8s %-5s %12s %12s %7.1fx\n' "$name" wall "$rw" "$sw" "$(awk -v r="$rw" -v s="$sw" 'BEGIN { print s / r }')"
+	printf '%-8s %-5s %12s %12s %7.1fx\n' "$name" cpu "$rc" "$sc" "$(awk -v r="$rc" -v s="$sc" 'BEGIN { print s / r }')"
 done
