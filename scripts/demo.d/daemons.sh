@@ -44,7 +44,8 @@ demo_sshd() {
 		LogLevel VERBOSE
 	EOF
 	echo "$addr $(cut -d' ' -f1,2 "$dir/host_ed25519.pub")" >"$dir/known_hosts"
-	[ -d /run/sshd ] || mkdir -m 0755 -p /run/sshd      # privilege separation
+	# privilege separation dir; removed again (if still empty) when we made it
+	if [ ! -d /run/sshd ] && mkdir -m 0755 /run/sshd 2>/dev/null; then touch "$LAB_TMP/.made-run-sshd"; fi
 	# without -D sshd forks into the background once it listens
 	logrun "$ns" /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log" </dev/null ||
 		{ cat "$dir/sshd.log" >>"$LOG" 2>/dev/null; return 1; }
