@@ -185,11 +185,11 @@ demo_postfix() {
 	# `postfix start` runs postfix-script's checks first (~20 s on the VM's
 	# emulated CPU); `master -w` returns once the master is up (~1 s)
 	for q in active bounce corrupt defer deferred flush hold incoming private saved trace; do
-		mkdir -m 0700 -p "$dir/spool/$q" && chown postfix "$dir/spool/$q" || return 1
+		mkdir -m 0700 "$dir/spool/$q" && chown postfix "$dir/spool/$q" || return 1
 	done
-	mkdir -m 0730 -p "$dir/spool/maildrop" && mkdir -m 0710 -p "$dir/spool/public" &&
+	mkdir -m 0730 "$dir/spool/maildrop" && mkdir -m 0710 "$dir/spool/public" &&
 	chown postfix:postdrop "$dir/spool/maildrop" "$dir/spool/public" &&
-	mkdir -m 0755 -p "$dir/spool/pid" || return 1
+	mkdir -m 0755 "$dir/spool/pid" || return 1
 	logrun "$ns" /usr/lib/postfix/sbin/master -c "$dir/conf" -w </dev/null ||
 		{ cat "$dir/postfix.log" >>"$LOG" 2>/dev/null; return 1; }
 }
