@@ -150,6 +150,17 @@ dump "$GW" >"$LAB_TMP/gw.after-rollback"
 ok "after the rollback the gateway is as before (full dumps equal)" \
 	diff -u "$LAB_TMP/gw.before" "$LAB_TMP/gw.after-rollback"
 
+# the same tunnel under another name: the kernel refuses a second ipip link with
+# the same endpoints ("address in use"), and ip_forward goes back
+ip -n "$GW" link add tunl9 type ipip local 198.51.100.238 remote 203.0.113.230
+out=$(rt_gw -v up 2>&1)
+is "$?" 4 "an ipip link with the same endpoints exists: up exits 4"
+like "$out" "add link tunl1 .*: Object exists" "  the error names the link and the kernel's reason"
+like "$out" "rollback: sysctl -w net.ipv4.ip_forward=0" "  ip_forward is rolled back"
+ip -n "$GW" link del tunl9
+dump "$GW" >"$LAB_TMP/gw.after-exists"
+ok "  and the gateway is as before (full dumps equal)" diff -u "$LAB_TMP/gw.before" "$LAB_TMP/gw.after-exists"
+
 # ---- C: traffic ----------------------------------------------------------------------
 ok "gateway up again" rt_gw up
 ok "mobile up again" rt_mob up
