@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cfg.h"
 #include "exits.h"
@@ -104,7 +105,7 @@ int tunnel_cli(int argc, char **argv, unsigned flags)
 	struct tunnel_run run = { .cfg = &cfg, .out = stdout };
 	struct roam_error e = { "" };
 	enum tunnel_result res;
-	int ret = parse_args(argc, argv, &o);
+	int ret = parse_args(argc, argv, &o), lock = -1;
 
 	if (ret >= 0)
 		return ret;
@@ -116,6 +117,11 @@ int tunnel_cli(int argc, char **argv, unsigned flags)
 		goto out;
 	}
 	ret = TUNNEL_EXIT_SYSTEM;
+	/* one run at a time per tunnel; a dry run changes nothing and need not wait */
+	if (!o.dry_run && (lock = tunnel_state_lock(cfg.name, &e)) < 0) {
+		roam_err("%s", e.msg);
+		goto out;
+	}
 	run.dry_run = o.dry_run;
 	run.existing_link = flags & TUNNEL_CLI_EXISTING_LINK;
 	if (!(run.nl = tun_nl_open(&e))) {
@@ -134,6 +140,8 @@ int tunnel_cli(int argc, char **argv, unsigned flags)
 	if (!o.dry_run)
 		roam_debug("%u netlink change%s", run.changes, run.changes == 1 ? "" : "s");
 out:
+	if (lock >= 0)
+		close(lock);
 	tun_nl_close(run.nl);
 	roam_conf_free(conf);
 	return ret;

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -155,6 +157,27 @@ bool tunnel_state_save(const char *name, const struct tunnel_state *st, struct r
 	ok = roam_atomic_write(path, buf, len, 0644, e);
 	free(buf);
 	return ok;
+}
+
+int tunnel_state_lock(const char *name, struct roam_error *e)
+{
+	char path[512];
+	int fd, n = snprintf(path, sizeof(path), "%s/tunnel-%s.lock", rundir(), name);
+
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return roam_error_set(e, "lock path too long"), -1;
+	if (mkdir(rundir(), 0755) < 0 && errno != EEXIST)
+		return roam_error_set(e, "%s: %s", rundir(), strerror(errno)), -1;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return roam_error_set(e, "%s: %s", path, strerror(errno)), -1;
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			roam_error_set(e, "%s: lock: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	return fd;
 }
 
 bool tunnel_state_remove(const char *name, struct roam_error *e)

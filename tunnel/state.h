@@ -28,6 +28,11 @@ bool tunnel_state_load(const char *name, struct tunnel_state *st, struct roam_er
 bool tunnel_state_save(const char *name, const struct tunnel_state *st, struct roam_error *e);
 bool tunnel_state_remove(const char *name, struct roam_error *e);
 
+/* Serializes roam-tunnel runs for one tunnel (a NetworkManager hook and cron
+ * may fire together): an exclusive flock on $ROAM_RUNDIR/tunnel-NAME.lock,
+ * held until the returned descriptor is closed; -1 with e set on failure. */
+int tunnel_state_lock(const char *name, struct roam_error *e);
+
 /* the key an object is remembered by: its undo command */
 void tunnel_state_key(const struct tun_obj *o, char *buf, size_t len);
 bool tunnel_state_was_created(const struct tunnel_state *st, const struct tun_obj *o);

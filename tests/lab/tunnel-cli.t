@@ -102,6 +102,18 @@ like "$rc $out" "^5 .*outside allow_from" "register from outside allow_from: exi
 SSH_CONNECTION="203.0.113.10 50000 203.0.113.230 22" run mob -c "$LAB_TMP/gw.conf" register
 like "$rc $out" "^4 .*not up" "register of an allowed address without a tunnel: exit 4"
 
+# one run at a time per tunnel: while another holds the lock, a run waits (a dry run does not)
+mkdir -p "$LAB_TMP/run"
+exec 9>"$LAB_TMP/run/tunnel-tunl1.lock"
+flock 9
+run timeout 2 ip netns exec "$MOB" env ROAM_RUNDIR="$LAB_TMP/run" "$RT" -c "$LAB_TMP/mob.conf" status
+is "$rc" 124 "status waits while another run holds tunnel-tunl1.lock (killed by timeout)"
+run mob -n -c "$LAB_TMP/mob.conf" up
+is "$rc" 0 "  a dry run does not wait"
+exec 9>&-
+run mob -c "$LAB_TMP/mob.conf" status
+is "$rc" 2 "  once the lock is free, status runs (exit 2: down)"
+
 dump() {
 	ip -n "$MOB" -d link show; ip -n "$MOB" -d -4 addr show; ip -n "$MOB" -d -4 route show table all
 	ip -n "$MOB" -d -4 rule show; ip -n "$MOB" -4 neigh show proxy; ip netns exec "$MOB" cat /proc/sys/net/ipv4/ip_forward
