@@ -8,6 +8,8 @@
 #   make CC=clang        any C11 compiler
 #   make check           deps, unit tests (plain and sanitized), lab and VM tests under prove
 #   make demo            the whole story in a lab
+#   make bench           every benchmark (figures and ratios, not pass/fail)
+#   make fuzz            libFuzzer (clang) on the parsers that face untrusted input
 #   make install PREFIX=/usr/local DESTDIR=...   /   make uninstall
 #   V=1                  show every command
 
@@ -129,6 +131,9 @@ demo:
 	$(Q)$(MAKE) B=$(B) all
 	$(Q)V=$(V) scripts/demo
 
+# every bench/*.mk adds a bench-<tool> target; this runs them all, in one go
+bench: $(sort $(patsubst bench/%.mk,bench-%,$(wildcard bench/*.mk)))
+
 # ---- install ---------------------------------------------------------------
 # make install [PREFIX=/usr/local] [DESTDIR=] [BINDIR= SBINDIR= MANDIR= DOCDIR= SYSCONFDIR=]
 # Programs go to BINDIR or SBINDIR after their NAME_DIR; an existing
@@ -180,5 +185,5 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all tests check prove demo install uninstall clean
+.PHONY: all tests check prove demo bench install uninstall clean
 .DELETE_ON_ERROR:
