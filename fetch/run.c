@@ -83,6 +83,13 @@ static void abort_pending(struct run *r)
 	r->pending = NULL;
 }
 
+/* keyed by its UIDL, so that a run dying after deliver_sync but before
+ * uidl_save does not make the next run deliver it again (sort_listing) */
+static struct deliver_msg *begin(struct run *r, size_t idx, struct roam_error *e)
+{
+	return deliver_begin_keyed(r->c->target, r->l->msgs[idx].uidl, e);
+}
+
 /* RETR's body, chunk by chunk; its first byte means the server answered */
 static bool sink_write(void *arg, const char *data, size_t len)
 {
@@ -92,7 +99,7 @@ static bool sink_write(void *arg, const char *data, size_t len)
 	if (!r->cur) {
 		if ((r->sink_code = commit_pending(r, &r->sink_err)) != 0)
 			return false;
-		if (!(r->cur = deliver_begin(r->c->target, &why))) {
+		if (!(r->cur = begin(r, r->cur_idx, &why))) {
 			r->sink_code = deliver_failed(r, r->cur_idx, &why, &r->sink_err);
 			return false;
 		}
@@ -129,7 +136,7 @@ static int fetch_one(struct run *r, size_t idx, struct roam_error *e)
 	if (!r->cur) {
 		if ((code = commit_pending(r, e)) != 0)
 			return code;
-		if (!(r->cur = deliver_begin(r->c->target, &why)))
+		if (!(r->cur = begin(r, idx, &why)))
 			return deliver_failed(r, idx, &why, e);
 	}
 	r->pending = r->cur;
@@ -192,23 +199,52 @@ static int flush(struct run *r, struct roam_error *e)
 	return code;
 }
 
-/* messages a run before us delivered and recorded but could not delete */
+/* Delivered by a run before us: recorded, or (Maildir) found under its key
+ * because that run died between deliver_sync and uidl_save. Not asked with
+ * check (no target), so there such a message still counts as new. */
+static bool delivered_before(struct run *r, const char *uidl, bool *found)
+{
+	if (uidl_contains(r->c->uidls, uidl))
+		return true;
+	if (!r->c->target || !deliver_seen(r->c->target, uidl))
+		return false;
+	*found = true;
+	return true;
+}
+
+/* messages a run before us delivered but could not delete; the ones only
+ * found in the Maildir are recorded now, before any DELE, so that they stay
+ * "delivered" even once the user has deleted them locally */
 static int sort_listing(struct run *r, struct roam_error *e)
 {
 	const struct pop3_listing *l = r->l;
+	size_t found = 0;
 
 	r->dele = calloc(l->n ? l->n : 1, sizeof(*r->dele));
 	if (!r->dele)
 		return roam_error_set(e, "out of memory"), FETCH_EXIT_IOERR;
 	for (size_t i = 0; i < l->n; i++) {
-		if (uidl_contains(r->c->uidls, l->msgs[i].uidl)) {
-			r->dele[r->ndele++] = i;
-		} else {
+		bool in_maildir = false;
+
+		if (!delivered_before(r, l->msgs[i].uidl, &in_maildir)) {
 			r->st->fresh++;
 			r->st->fresh_bytes += l->msgs[i].size;
+			continue;
 		}
+		r->dele[r->ndele++] = i;
+		if (in_maildir && !uidl_add(r->c->uidls, l->msgs[i].uidl))
+			return roam_error_set(e, "cannot record UIDL %s", l->msgs[i].uidl),
+			       FETCH_EXIT_IOERR;
+		found += in_maildir;
 	}
 	r->st->recorded_before = r->ndele;
+	r->st->found_delivered = found;
+	if (found) {
+		roam_info("%zu message%s already in the Maildir (an earlier run was interrupted): "
+			  "recorded, not delivered again", found, found == 1 ? "" : "s");
+		if (!uidl_save(r->c->uidls, e))
+			return FETCH_EXIT_IOERR;
+	}
 	return 0;
 }
 

@@ -10,7 +10,10 @@
  *   DELE each (unless keep); and QUIT at the very end commits the DELEs.
  * A message is never DELEted before it is durable and recorded; a message
  * recorded but still on the server (a run that died before QUIT) is DELEted
- * without being delivered again, or skipped in keep mode. On any error the
+ * without being delivered again, or skipped in keep mode. Maildir messages
+ * carry their UIDL in the file name (deliver_begin_keyed), so one that a run
+ * made durable but died before recording is found there (deliver_seen),
+ * recorded and treated the same way. On any error the
  * messages committed so far are still synced and recorded.
  */
 #ifndef ROAM_FETCH_RUN_H
@@ -43,7 +46,8 @@ struct run_stats {
 	size_t delivered;		/* delivered by this run */
 	unsigned long long delivered_bytes;
 	size_t deleted;			/* DELE sent (committed at QUIT) */
-	size_t recorded_before;		/* found in the UIDL record */
+	size_t recorded_before;		/* delivered before: in the UIDL record, or */
+	size_t found_delivered;		/* …of those, found only in the Maildir */
 };
 
 /* Returns the exit status: FETCH_EXIT_MAIL when messages were delivered (with

@@ -10,12 +10,12 @@
 # delivered (new/ and cur/) equals that of the messages the server held before
 # the run — so a lost, truncated or duplicated message all show.
 #
-# Known: a kill that lands between a Maildir batch's move into new/ and the
-# write of its UIDL record (about 1 ms per batch of 50 here) makes the next run
-# deliver that batch again; about one run of this file in three hits it. The
-# delivery and the record are two files with no shared commit point (the
-# window is described in roam-fetch(1)). fetch/deliver.h's deliver_begin_keyed
-# and deliver_seen close it once fetch/run.c uses them.
+# A kill that lands between a Maildir batch's move into new/ and the write of
+# its UIDL record (about 1 ms per batch of 50) used to make the next run
+# deliver that batch again (one run of this file in three). Each Maildir file
+# now carries its UIDL in its name (NAME,U=UIDL,S=SIZE), and a run records a
+# UIDL it finds there instead of delivering it again; the section "delivered
+# but not recorded" below reproduces that window deterministically.
 set -u
 . "$ROAM_TOP/tests/lab/lib.sh"
 lab_require_root
@@ -162,6 +162,30 @@ run_ms=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 10
 is "$rc" 0 "a 300-message run retrieves mail (exit 0)"
 ok "a 300-message run delivers each message once" same_mail "$LAB_TMP/calibrate/Maildir/new"
 note "a full 300-message run took $run_ms ms"
+
+# ---- delivered but not recorded ------------------------------------------------
+
+# The window a kill -9 can hit between deliver_sync and uidl_save, made on
+# purpose: a keep run fills the Maildir, then a run with an empty UIDL record
+# (its own state_dir) sees the same messages. A reader has meanwhile moved
+# some to cur/ and flagged them. Nothing may be delivered twice; all go.
+fresh_server 20
+c=$(conf unrecorded-keep)
+md=$LAB_TMP/unrecorded/Maildir
+mkdir -p "${md%/*}"
+fetch "$c" --keep --maildir "$md"
+is "$?" 0 "unrecorded: a keep run delivers (exit 0)"
+for f in $(find "$md/new" -type f | head -n 7); do
+	mv "$f" "$md/cur/${f##*/}:2,S"
+done
+c=$(conf unrecorded)
+fetch "$c" --maildir "$md" 2>"$LAB_TMP/unrecorded/err"
+is "$?" 1 "unrecorded: a run without the record delivers nothing (exit 1)"
+ok "unrecorded: every message is there exactly once (new/ and cur/)" \
+	same_mail "$md/new" "$md/cur"
+ok "unrecorded: the server is emptied" server_empty
+is "$(cat "$LAB_TMP/unrecorded/state/"*.uidl 2>/dev/null | grep -vc '^roam-fetch uidl')" 20 \
+	"unrecorded: the 20 UIDLs found in the Maildir are recorded"
 
 # kill_trial N: two runs killed at random moments, then one to the end
 kill_trial() {
