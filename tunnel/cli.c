@@ -102,10 +102,10 @@ int tunnel_cli(int argc, char **argv, unsigned flags)
 	struct options o = { 0 };
 	struct roam_conf *conf = NULL;
 	struct tunnel_cfg cfg;
-	struct tunnel_run run = { .cfg = &cfg, .out = stdout };
+	struct tunnel_run run = { .cfg = &cfg, .out = stdout, .lock = -1 };
 	struct roam_error e = { "" };
 	enum tunnel_result res;
-	int ret = parse_args(argc, argv, &o), lock = -1;
+	int ret = parse_args(argc, argv, &o);
 
 	if (ret >= 0)
 		return ret;
@@ -118,7 +118,7 @@ int tunnel_cli(int argc, char **argv, unsigned flags)
 	}
 	ret = TUNNEL_EXIT_SYSTEM;
 	/* one run at a time per tunnel; a dry run changes nothing and need not wait */
-	if (!o.dry_run && (lock = tunnel_state_lock(cfg.name, &e)) < 0) {
+	if (!o.dry_run && (run.lock = tunnel_state_lock(cfg.name, &e)) < 0) {
 		roam_err("%s", e.msg);
 		goto out;
 	}
@@ -140,8 +140,8 @@ int tunnel_cli(int argc, char **argv, unsigned flags)
 	if (!o.dry_run)
 		roam_debug("%u netlink change%s", run.changes, run.changes == 1 ? "" : "s");
 out:
-	if (lock >= 0)
-		close(lock);
+	if (run.lock >= 0)
+		close(run.lock);
 	tun_nl_close(run.nl);
 	roam_conf_free(conf);
 	return ret;

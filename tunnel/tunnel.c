@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "render.h"
@@ -347,6 +348,10 @@ enum tunnel_result tunnel_roam(struct tunnel_run *r, struct roam_error *e)
 	if (r->dry_run) {
 		fprintf(r->out, "ssh -T %s\n", r->cfg->reg);
 		goto out;
+	}
+	if (r->lock >= 0) {
+		close(r->lock);
+		r->lock = -1;
 	}
 	switch (tunnel_register_call(r->cfg->reg, e)) {
 	case 0:

@@ -37,6 +37,11 @@ struct tunnel_run {
 	 * veth), everything else is managed as usual; roam and register refuse */
 	bool existing_link;
 	FILE *out;		/* dry-run commands and status lines */
+	/* the per-tunnel lock (-1: none). roam releases it once the kernel is
+	 * changed, before its ssh round trip: the gateway's register may take the
+	 * same lock (both roles on one host, as in a lab), and no lock should be
+	 * held across the network anyway */
+	int lock;
 	unsigned changes;	/* kernel writes done by this command */
 };
 
