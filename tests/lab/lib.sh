@@ -229,12 +229,13 @@ lab_cleanup() {
 	# a test with set -e must not stop its cleanup at the first failing command
 	local - kind val pids
 	set +e
+	# (here-strings, not <(…): a VM guest's bare devtmpfs has no /dev/fd)
 	if [ -f "$LAB_TMP/.cleanup" ]; then
 		# servers first (newest first), then namespaces. KILL after 250 ms: a
 		# dovecot master and its log process can otherwise linger for a second.
 		while read -r kind val; do
 			[ "$kind" = pidfile ] && _lab_stop_pidfile "$val" 25
-		done < <(tac "$LAB_TMP/.cleanup")
+		done <<<"$(tac "$LAB_TMP/.cleanup")"
 		while read -r kind val; do
 			[ "$kind" = netns ] || continue
 			ip netns list 2>/dev/null | grep -q "^$val\\b" || continue
@@ -243,7 +244,7 @@ lab_cleanup() {
 			# shellcheck disable=SC2086
 			[ -z "$pids" ] || _lab_kill $pids
 			ip netns del "$val" 2>/dev/null || _lab_err "cannot delete namespace $val"
-		done < <(tac "$LAB_TMP/.cleanup")
+		done <<<"$(tac "$LAB_TMP/.cleanup")"
 	fi
 	# background jobs the test itself started (an ssh session, a sleep) go too
 	pids=$(jobs -p)
