@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * deliver_mda.c — a message to `sh -c COMMAND` on its stdin; exit 0 = delivered.
+ *
+ * The MDA runs in a process group of its own: when the shell does not exec the
+ * command (a pipeline, a script), killing the shell alone would leave its
+ * children to see end of input and file a truncated message. Abort kills the
+ * whole group.
  */
 #include <errno.h>
 #include <signal.h>
@@ -29,13 +34,16 @@ bool mda_begin(struct deliver_msg *m, struct roam_error *e)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot start", t->where, errno);
-	/* the MDA starts with default signals, whatever roam-fetch ignores */
+	/* the MDA starts with default signals, whatever roam-fetch ignores, in
+	 * a new process group (pgid = its pid) that abort can kill as a whole */
 	sigfillset(&all);
 	sigemptyset(&none);
 	posix_spawnattr_init(&attr);
 	posix_spawnattr_setsigdefault(&attr, &all);
 	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
+					       POSIX_SPAWN_SETPGROUP);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, sv[1], 0);
 	err = posix_spawn(&m->pid, "/bin/sh", &fa, &attr, argv, environ);
@@ -79,11 +87,13 @@ bool mda_commit(struct deliver_msg *m, struct roam_error *e)
 			      t->where, WTERMSIG(status));
 }
 
-/* killed before its stdin closes: at end of file it might deliver a part */
+/* killed before its stdin closes: at end of file it (or a command of its
+ * pipeline) might deliver a part. The whole group: the shell and whatever it
+ * started. */
 void mda_abort(struct deliver_msg *m)
 {
 	if (m->pid > 0) {
-		kill(m->pid, SIGKILL);
+		kill(-m->pid, SIGKILL);
 		mda_wait(m);
 	}
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* fetch/deliver: CRLF across chunks, mbox quoting and locking, Maildir names
- * and batching, MDA exit status and early exit, full disk. Real files in a
- * temporary directory, real sh for the MDA. */
+ * and batching, MDA exit status, early exit and process group, full disk.
+ * Real files in a temporary directory, real sh for the MDA. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -794,6 +794,62 @@ static void mda_abort_delivers_nothing(void **s)
 	assert_int_equal(access(path_in("aborted"), F_OK), -1);
 }
 
+/* A pipe whose write end only the MDA's processes hold (it is inherited, we
+ * close ours): reading it to end of file waits, without a clock, until every
+ * process the MDA started has exited, whether killed or finished. */
+static int mda_watch(int *wfd)
+{
+	int p[2];
+
+	assert_int_equal(pipe(p), 0);
+	fcntl(p[0], F_SETFD, FD_CLOEXEC);
+	*wfd = p[1];
+	return p[0];
+}
+
+static void mda_all_gone(int rfd)
+{
+	char c;
+
+	while (read(rfd, &c, 1) > 0 || errno == EINTR)
+		;
+	close(rfd);
+}
+
+/* A pipeline: sh forks instead of exec'ing, so killing sh alone would leave
+ * the second command to see end of input and file the part it got. Abort
+ * kills the MDA's whole process group: no file. */
+static void mda_pipeline_abort_leaves_no_file(void **s)
+{
+	static char part[100 * 1024];
+	char cmd[sizeof(dir) + 300], c;
+	struct deliver_target *t;
+	struct deliver_msg *m;
+	struct roam_error e;
+	int wfd, rfd = mda_watch(&wfd);
+
+	(void)s;
+	memset(part, 'p', sizeof(part));
+	/* the second command says (a byte on the watch pipe) once the message
+	 * reaches it, then files what it gets at end of input */
+	snprintf(cmd, sizeof(cmd),
+		 "mda:cat | { IFS= read -r l; printf x >&%d; m=$(cat); printf '%%s' \"$l$m\" >%s; }",
+		 wfd, path_in("pipeline"));
+	t = deliver_open(cmd, &e);
+	assert_non_null(t);
+	m = deliver_begin(t, &e);
+	close(wfd);
+	assert_non_null(m);
+	assert_true(deliver_write(m, "Subject: p\r\n\r\n", 14, &e));
+	/* more than the output buffer: part of it reaches the pipeline */
+	assert_true(deliver_write(m, part, sizeof(part), &e));
+	assert_int_equal(read(rfd, &c, 1), 1);
+	deliver_abort(m);
+	mda_all_gone(rfd);
+	assert_int_equal(access(path_in("pipeline"), F_OK), -1);
+	deliver_close(t);
+}
+
 /* ---- specs ------------------------------------------------------------------ */
 
 static void bad_specs_say_why(void **s)
@@ -854,6 +910,7 @@ int main(void)
 		cmocka_unit_test(mda_failure_is_delivery_error),
 		cmocka_unit_test(mda_exiting_early_does_not_kill_us),
 		cmocka_unit_test(mda_abort_delivers_nothing),
+		cmocka_unit_test(mda_pipeline_abort_leaves_no_file),
 		cmocka_unit_test(bad_specs_say_why),
 		cmocka_unit_test(tilde_is_home),
 	};
