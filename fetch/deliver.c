@@ -81,10 +81,16 @@ struct deliver_target *deliver_open(const char *spec, struct roam_error *e)
 	}
 	t->tmpfd = t->newfd = t->mbox_sync_fd = -1;
 	t->exit_code = FETCH_EXIT_IOERR;
+	t->timeout = DELIVER_TIMEOUT_DEFAULT;
 	if (parse_spec(t, spec, e) && (t->kind != MAILDIR || maildir_open(t, e)))
 		return t;
 	deliver_close(t);
 	return NULL;
+}
+
+void deliver_set_timeout(struct deliver_target *t, int seconds)
+{
+	t->timeout = seconds > 0 ? seconds : DELIVER_TIMEOUT_DEFAULT;
 }
 
 static void msg_free(struct deliver_msg *m);

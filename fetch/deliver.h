@@ -25,6 +25,14 @@ struct deliver_msg;	/* one message being delivered */
  * it is first written. NULL + e on a bad spec or an unusable target. */
 struct deliver_target *deliver_open(const char *spec, struct roam_error *e);
 
+enum { DELIVER_TIMEOUT_DEFAULT = 60 };
+
+/* An MDA that reads nothing for this many seconds, or has not exited this long
+ * after its input ended, is killed with its process group: a delivery failure
+ * (FETCH_EXIT_DELIVERY), the message stays on the server. The `timeout` key;
+ * DELIVER_TIMEOUT_DEFAULT until set. */
+void deliver_set_timeout(struct deliver_target *t, int seconds);
+
 /* Starts a message; the raw POP3 body follows through deliver_write (CRLF line
  * ends, already dot-unstuffed). Only one message may be open per target. */
 struct deliver_msg *deliver_begin(struct deliver_target *t, struct roam_error *e);

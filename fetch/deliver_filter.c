@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,27 +31,6 @@ static bool write_all(int fd, const char *p, size_t len)
 	return true;
 }
 
-/* send(MSG_NOSIGNAL), not write: an MDA that exits early must give EPIPE,
- * not a SIGPIPE that kills roam-fetch */
-static bool send_to_mda(struct deliver_msg *m, const char *p, size_t len)
-{
-	while (len > 0 && !m->mda_gone) {
-		ssize_t n = send(m->fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
-			m->mda_gone = true;	/* its exit status decides */
-			return true;
-		}
-		if (n < 0)
-			return false;
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 bool deliver_out_flush(struct deliver_msg *m, struct roam_error *e)
 {
 	struct deliver_target *t = m->t;
@@ -60,8 +38,13 @@ bool deliver_out_flush(struct deliver_msg *m, struct roam_error *e)
 
 	if (m->buffered == 0)
 		return true;
-	ok = t->kind == MDA ? send_to_mda(m, m->buf, m->buffered)
-			    : write_all(m->fd, m->buf, m->buffered);
+	if (t->kind == MDA) {
+		ok = mda_send(m, m->buf, m->buffered, e);
+		m->buffered = 0;
+		m->failed = m->failed || !ok;
+		return ok;
+	}
+	ok = write_all(m->fd, m->buf, m->buffered);
 	m->buffered = 0;
 	if (!ok) {
 		m->failed = true;

@@ -35,6 +35,7 @@ struct deliver_target {
 	enum kind kind;
 	char *where;		/* Maildir, mbox path or MDA command */
 	int exit_code;
+	int timeout;		/* seconds an MDA may make no progress */
 	bool busy;		/* a message is open */
 	/* Maildir */
 	int tmpfd, newfd;
@@ -101,6 +102,7 @@ void mbox_release(struct deliver_msg *m, bool keep);
 
 /* deliver_mda.c */
 bool mda_begin(struct deliver_msg *m, struct roam_error *e);
+bool mda_send(struct deliver_msg *m, const char *p, size_t len, struct roam_error *e);
 bool mda_commit(struct deliver_msg *m, struct roam_error *e);
 void mda_abort(struct deliver_msg *m);
 

@@ -30,7 +30,7 @@ static const struct roam_key fetch_keys[] = {
 	{ .name = "deliver", .type = ROAM_T_STRING, .def = "maildir:~/Maildir",
 	  .help = "where messages go: maildir:DIR, mbox:FILE or mda:COMMAND" },
 	{ .name = "timeout", .type = ROAM_T_INT, .def = "60", .min = 1, .max = 3600,
-	  .help = "seconds without progress (connect, ssh, POP3 reply) before giving up" },
+	  .help = "seconds without progress (connect, ssh, POP3 reply, MDA) before giving up" },
 	{ .name = "state_dir", .type = ROAM_T_STRING, .def = "~/.local/state/roam",
 	  .help = "where the delivered-UIDL record and the account lock live" },
 };

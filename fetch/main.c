@@ -68,6 +68,8 @@ static int prepare_local(struct fetch *f, struct roam_error *e)
 		return FETCH_EXIT_IOERR;
 	if (!s->check && !(f->target = deliver_open(s->deliver, e)))
 		return FETCH_EXIT_IOERR;
+	if (f->target)
+		deliver_set_timeout(f->target, s->timeout);
 	f->password = s->password_file ? secret_from_file(s->password_file, &code, e)
 				       : secret_from_command(s->password_command, &code, e);
 	return f->password ? 0 : code;

@@ -326,4 +326,14 @@ ok "MDA then Maildir: every message delivered exactly once" \
 	same_mail "$out" "$LAB_TMP/mda/Maildir/new"
 ok "MDA then Maildir: the server is empty" server_empty
 
+# an MDA that takes the message and never exits: killed (with the commands it
+# started) after `timeout`, a delivery failure, the mail stays on the server
+fresh_server 2
+c=$(conf mdahang)
+sed -i 's/^timeout = .*/timeout = 2/' "$c"
+fetch "$c" --mda 'cat >/dev/null; sleep 600 | sleep 600' 2>"$LAB_TMP/mdahang/err"
+is "$?" 10 "hanging MDA: roam-fetch exits 10 after the timeout"
+like "$(cat "$LAB_TMP/mdahang/err")" 'did not exit for 2 s' "hanging MDA: the error says why"
+is "$(server_count)" 2 "hanging MDA: every message stays on the server"
+
 done_testing

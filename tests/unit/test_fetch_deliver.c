@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* fetch/deliver: CRLF across chunks, mbox quoting and locking, Maildir names
- * and batching, MDA exit status, early exit and process group, full disk.
- * Real files in a temporary directory, real sh for the MDA. */
+ * and batching, MDA exit status, early exit, process group and timeout, full
+ * disk. Real files in a temporary directory, real sh for the MDA. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -850,6 +850,44 @@ static void mda_pipeline_abort_leaves_no_file(void **s)
 	deliver_close(t);
 }
 
+/* an MDA that stops reading, or does not exit once its input ended, is
+ * killed with its group after `timeout`: a delivery failure */
+static void mda_hanging_is_killed_after_the_timeout(void **s)
+{
+	static char big[1024 * 1024];
+	static const char *const cmds[] = { "mda:sleep 600 | sleep 600",
+					    "mda:cat >/dev/null; sleep 600 | sleep 600" };
+	static const char *const why[] = { "read nothing for 1 s", "did not exit for 1 s" };
+
+	(void)s;
+	memset(big, 'h', sizeof(big));
+	for (int c = 0; c < 2; c++) {
+		struct roam_error e = { .msg = "" };
+		struct deliver_target *t = deliver_open(cmds[c], &e);
+		struct deliver_msg *m;
+		bool wrote = true;
+		int wfd, rfd = mda_watch(&wfd);
+
+		assert_non_null(t);
+		deliver_set_timeout(t, 1);
+		m = deliver_begin(t, &e);
+		close(wfd);
+		assert_non_null(m);
+		/* 4 MiB: more than a socket holds, so a reader that stops blocks us */
+		for (int i = 0; i < 4 && wrote; i++)
+			wrote = deliver_write(m, big, sizeof(big), &e);
+		assert_int_equal(wrote, c == 1);
+		if (wrote)
+			assert_false(deliver_commit(m, &e));
+		else
+			deliver_abort(m);
+		assert_int_equal(deliver_exit_code(t), FETCH_EXIT_DELIVERY);
+		assert_non_null(strstr(e.msg, why[c]));
+		mda_all_gone(rfd);	/* returns only once the sleeps are gone too */
+		deliver_close(t);
+	}
+}
+
 /* ---- specs ------------------------------------------------------------------ */
 
 static void bad_specs_say_why(void **s)
@@ -911,6 +949,7 @@ int main(void)
 		cmocka_unit_test(mda_exiting_early_does_not_kill_us),
 		cmocka_unit_test(mda_abort_delivers_nothing),
 		cmocka_unit_test(mda_pipeline_abort_leaves_no_file),
+		cmocka_unit_test(mda_hanging_is_killed_after_the_timeout),
 		cmocka_unit_test(bad_specs_say_why),
 		cmocka_unit_test(tilde_is_home),
 	};
