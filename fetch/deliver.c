@@ -119,7 +119,8 @@ struct deliver_msg *deliver_begin_keyed(struct deliver_target *t, const char *ke
 	t->exit_code = FETCH_EXIT_IOERR;
 	t->busy = true;
 	if (key && t->kind == MAILDIR && !(m->key = maildir_escape_key(key))) {
-		roam_error_set(e, "'%s' is not a UIDL (1-70 printable characters)", key);
+		roam_error_set(e, "'%s' is no message key (1-%d printable characters)", key,
+			       DELIVER_KEY_MAX);
 		msg_free(m);
 		return NULL;
 	}

@@ -37,9 +37,12 @@ void deliver_set_timeout(struct deliver_target *t, int seconds);
  * ends, already dot-unstuffed). Only one message may be open per target. */
 struct deliver_msg *deliver_begin(struct deliver_target *t, struct roam_error *e);
 
-/* The same, for a message whose key (its UIDL: 1–70 printable ASCII characters)
- * deliver_seen will recognize in later runs. Maildir only (NULL + e when the
- * key is no UIDL); mbox and MDA ignore the key. */
+enum { DELIVER_KEY_MAX = 80 };	/* a UIDL (70) with a prefix per account */
+
+/* The same, for a message whose key (1–DELIVER_KEY_MAX printable ASCII
+ * characters: its UIDL, with a prefix that tells accounts sharing a Maildir
+ * apart) deliver_seen will recognize in later runs. Maildir only (NULL + e
+ * for any other key); mbox and MDA ignore the key. */
 struct deliver_msg *deliver_begin_keyed(struct deliver_target *t, const char *key,
 					struct roam_error *e);
 

@@ -18,13 +18,13 @@
 #include "deliver_int.h"
 
 /* '%', ',', '/' and ':' would end the field or the name: %XX them. Printable
- * ASCII only (a UIDL is 1–70 of them); NULL for anything else. */
+ * ASCII only, 1–DELIVER_KEY_MAX of them; NULL for anything else. */
 char *maildir_escape_key(const char *key)
 {
 	size_t len = strlen(key), o = 0;
 	char *out;
 
-	if (len == 0 || len > 70 || !(out = malloc(3 * len + 1)))
+	if (len == 0 || len > DELIVER_KEY_MAX || !(out = malloc(3 * len + 1)))
 		return NULL;
 	for (const char *k = key; *k; k++) {
 		if (*k < 0x21 || *k > 0x7e) {

@@ -150,7 +150,7 @@ static int fetch_main(struct settings *s, struct roam_error *e)
 
 	if ((code = prepare_local(&f, e)) == 0 && (code = connect_pop3(&f, e)) == 0) {
 		struct run_ctx rc = {
-			.pop3 = f.pop3, .target = f.target, .uidls = f.uidls,
+			.pop3 = f.pop3, .target = f.target, .uidls = f.uidls, .account = s->account,
 			.keep = s->keep, .check = s->check, .stop = &stop_flag,
 		};
 		code = fetch_run(&rc, &st, e);

@@ -8,6 +8,9 @@
  * A pending message whose proof never comes is aborted and fetched again by
  * the next run: never a truncated message, never a loss.
  */
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,6 +34,7 @@ struct run {
 	struct deliver_msg *cur;	/* the message being retrieved */
 	size_t cur_idx;
 	int sink_code;			/* why the sink stopped a transfer */
+	char key[DELIVER_KEY_MAX + 1];	/* key_of's answer */
 	struct roam_error sink_err;
 };
 
@@ -83,11 +87,26 @@ static void abort_pending(struct run *r)
 	r->pending = NULL;
 }
 
-/* keyed by its UIDL, so that a run dying after deliver_sync but before
- * uidl_save does not make the next run deliver it again (sort_listing) */
+/* A message's key in the Maildir: its UIDL, prefixed with a hash of the
+ * account. UIDLs are unique only within one maildrop; without the prefix, a
+ * second account delivering into the same Maildir whose server happened to
+ * use a UIDL of the first would have that new message taken for delivered,
+ * and deleted unseen. */
+static const char *key_of(struct run *r, const char *uidl)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (const char *a = r->c->account ? r->c->account : ""; *a; a++)
+		h = (h ^ (unsigned char)*a) * 16777619u;
+	snprintf(r->key, sizeof(r->key), "%08" PRIx32 ".%s", h, uidl);
+	return r->key;
+}
+
+/* keyed, so that a run dying after deliver_sync but before uidl_save does
+ * not make the next run deliver it again (sort_listing) */
 static struct deliver_msg *begin(struct run *r, size_t idx, struct roam_error *e)
 {
-	return deliver_begin_keyed(r->c->target, r->l->msgs[idx].uidl, e);
+	return deliver_begin_keyed(r->c->target, key_of(r, r->l->msgs[idx].uidl), e);
 }
 
 /* RETR's body, chunk by chunk; its first byte means the server answered */
@@ -206,7 +225,7 @@ static bool delivered_before(struct run *r, const char *uidl, bool *found)
 {
 	if (uidl_contains(r->c->uidls, uidl))
 		return true;
-	if (!r->c->target || !deliver_seen(r->c->target, uidl))
+	if (!r->c->target || !deliver_seen(r->c->target, key_of(r, uidl)))
 		return false;
 	*found = true;
 	return true;

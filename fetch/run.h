@@ -34,6 +34,7 @@ struct run_ctx {
 	struct pop3 *pop3;
 	struct deliver_target *target;	/* NULL with check */
 	struct uidl_db *uidls;
+	const char *account;		/* scopes the Maildir keys: see run.c */
 	bool keep;
 	bool check;			/* count only: no RETR, no DELE, no record */
 	const volatile sig_atomic_t *stop;	/* set by a signal: stop after this message */

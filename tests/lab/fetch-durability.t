@@ -175,6 +175,8 @@ md=$LAB_TMP/unrecorded/Maildir
 mkdir -p "${md%/*}"
 fetch "$c" --keep --maildir "$md"
 is "$?" 0 "unrecorded: a keep run delivers (exit 0)"
+is "$(ls "$md/new" | grep -c ',U=[0-9a-f]\{8\}\.[!-~]*,S=[0-9]*$')" 20 \
+	"unrecorded: each name carries the account's hash and the UIDL"
 for f in $(find "$md/new" -type f | head -n 7); do
 	mv "$f" "$md/cur/${f##*/}:2,S"
 done

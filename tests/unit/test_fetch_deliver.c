@@ -556,10 +556,10 @@ static void unsynced_or_unkeyed_is_not_seen(void **s)
 	assert_true(deliver_commit(m, &e));
 	deliver_close(t);	/* without deliver_sync: dropped */
 	assert_false(seen("unseen", "never-synced"));
-	/* not a UIDL */
+	/* not a key: a space */
 	t = deliver_open(spec("maildir", "unseen"), &e);
 	assert_null(deliver_begin_keyed(t, "two words", &e));
-	assert_non_null(strstr(e.msg, "not a UIDL"));
+	assert_non_null(strstr(e.msg, "no message key"));
 	assert_false(deliver_seen(t, ""));
 	deliver_close(t);
 	/* mbox and MDA keep no keys */
