@@ -13,23 +13,9 @@
 
 #include "deliver_int.h"
 #include "exits.h"
+#include "fdio.h"
 
 /* ---- output: a fixed buffer in front of the file or the MDA ------------- */
-
-static bool write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return false;
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
 
 bool deliver_out_flush(struct deliver_msg *m, struct roam_error *e)
 {
@@ -44,7 +30,7 @@ bool deliver_out_flush(struct deliver_msg *m, struct roam_error *e)
 		m->failed = m->failed || !ok;
 		return ok;
 	}
-	ok = write_all(m->fd, m->buf, m->buffered);
+	ok = roam_write_all(m->fd, m->buf, m->buffered);
 	m->buffered = 0;
 	if (!ok) {
 		m->failed = true;

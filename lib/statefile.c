@@ -10,24 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "statefile.h"
-
-static bool write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return false;
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
 
 /* ".NAME.XXXXXXXX": hidden, so that readers that list the directory skip it */
 static int open_temp(int dirfd, const char *name, char *tmp, size_t tmplen)
@@ -60,7 +44,7 @@ static bool atomic_write(int dirfd, const char *name, const char *shown, const v
 	if (fd < 0)
 		return roam_error_set(e, "cannot create a temporary file for '%s': %s",
 				      shown, strerror(errno));
-	if (!write_all(fd, data, len) || fchmod(fd, mode) < 0 || fsync(fd) < 0)
+	if (!roam_write_all(fd, data, len) || fchmod(fd, mode) < 0 || fsync(fd) < 0)
 		goto fail;
 	if (close(fd) < 0) {
 		fd = -1;

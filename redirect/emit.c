@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "emit.h"
+#include "fdio.h"
 #include "target.h"
 
 static const int fatal_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU };
@@ -29,25 +30,11 @@ static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
 static char answer[REDIRECT_TARGET_MAX + 2];
 static volatile sig_atomic_t answer_len;
 
-static void write_all(const char *s, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(STDOUT_FILENO, s, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;	/* stdout is gone: nobody is left to tell */
-		s += n;
-		len -= (size_t)n;
-	}
-}
-
 static void on_signal(int sig)
 {
 	(void)sig;
-	/* only async-signal-safe calls here */
-	write_all(answer, (size_t)answer_len);
+	/* only async-signal-safe calls here; a failed write means stdout is gone */
+	(void)roam_write_all(STDOUT_FILENO, answer, (size_t)answer_len);
 	_exit(0);
 }
 
@@ -107,7 +94,7 @@ void redirect_emit(const char *target)
 		answer[len] = '\n';
 		answer_len = (sig_atomic_t)(len + 1);
 	}
-	write_all(answer, (size_t)answer_len);
+	(void)roam_write_all(STDOUT_FILENO, answer, (size_t)answer_len);
 	answer_len = 0;	/* a crash while cleaning up must not print a second line */
 }
 

@@ -37,7 +37,7 @@ $(B)/fuzz/fuzz_redirect_header: redirect/fuzz_header.c redirect/header.c redirec
 	@mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^
 $(B)/fuzz/fuzz_redirect_state: redirect/fuzz_state.c lib/probestate.c lib/probe.c lib/probe_dgram.c \
-		lib/probe_tcp.c lib/statefile.c lib/error.c
+		lib/probe_tcp.c lib/statefile.c lib/fdio.c lib/error.c
 	@mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^
 
