@@ -15,7 +15,7 @@ take() {	# take TEST FILE…
 	for f in "$@"; do [ -z "$f" ] || by[${f##*/}]+="$t "; done
 }
 # single-file tests take the first match of their globs (cl_file)
-take contrib-systemd.t "$(cl_file '*.service')"
+take contrib-systemd.t "$(cl_file '*.service')" "$(cl_file '*.sysusers')"
 take contrib-procmail.t "$(cl_file procmailrc '*.procmailrc' procmailrc.*)"
 take contrib-nm-dispatcher.t "$(cl_file '*nm-dispatcher*' '*dispatcher*' '*NetworkManager*')"
 take contrib-ppp.t "$(cl_file '*ppp-ip-up*' '*ip-up*' '*ppp*')"

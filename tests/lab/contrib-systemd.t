@@ -17,7 +17,7 @@ unit=$(cl_file '*.service')
 command -v systemd-analyze >/dev/null || { echo "1..0 # SKIP no systemd-analyze (systemd)"; exit 0; }
 lab_require_root
 lab_init
-plan 13
+plan 14
 
 # key UNIT-KEY: the last value of a key in the unit (systemd: the last one wins)
 key() { sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*//p" "$unit" | tail -n1; }
@@ -31,12 +31,8 @@ like "$(key Type)" '^(simple|exec|)$' "Type=simple or exec: --watch stays in the
 # DynamicUser= moves StateDirectory= below /var/lib/private (0700, not for
 # unprivileged users: systemd.exec(5)) behind a symbolic link /var/lib/roam.
 # procmail runs roam-redirect as the mail's user, who must read the state.
-if [ "$(key DynamicUser)" = yes ] && [ -n "$(key StateDirectory)" ]; then
-	is "DynamicUser=yes with StateDirectory=" "" \
-		"the state directory stays readable for procmail's users (no DynamicUser=)"
-else
-	is "" "" "the state directory stays readable for procmail's users (no DynamicUser=)"
-fi
+like "$(key DynamicUser)" '^(no|false|0|)$' \
+	"no DynamicUser=: the state directory stays readable for procmail's users"
 
 # ---- the service itself, with the unit's credentials ---------------------------
 mail=$(lab_ns mail)
@@ -48,6 +44,26 @@ cl_wait_reachable "$mail" 198.51.100.180
 # 0700) and a symbolic link /var/lib/roam -> private/roam (systemd.exec(5))
 user=$(key User)
 [ "$(key DynamicUser)" != yes ] || user=nobody      # a dynamic uid: any unprivileged one
+uid=0 gid=0
+# the unit's User= as the host has it, else as contrib's sysusers.d file declares
+# it, made in the private /etc only (a free system id): the host's stays as it is
+sysusers=$(cl_file '*.sysusers')
+if [ -n "$user" ] && [ "$user" != root ] && getent passwd "$user" >/dev/null; then
+	uid=$(id -u "$user") gid=$(id -g "$user")
+	skip "contrib declares the unit's user" "$user exists on this host already"
+elif [ -n "$user" ] && [ "$user" != root ]; then
+	like "$(awk -v u="$user" '$1 == "u" && $2 == u { print $2 }' "$sysusers" 2>/dev/null)" \
+		"^$user\$" "contrib/${sysusers##*/} declares the unit's user $user"
+	for ((uid = 999; uid >= 100; uid--)); do
+		getent passwd "$uid" >/dev/null || getent group "$uid" >/dev/null || break
+	done
+	gid=$uid
+	cp /etc/passwd /etc/group "$LAB_TMP/etc/upper/"
+	echo "$user:x:$uid:$gid::/var/lib/$user:/usr/sbin/nologin" >>"$LAB_TMP/etc/upper/passwd"
+	echo "$user:x:$gid:" >>"$LAB_TMP/etc/upper/group"
+else
+	is "${user:-root}" "a dedicated user" "the unit names a dedicated user"
+fi
 state=$LAB_TMP/state
 if [ "$(key DynamicUser)" = yes ]; then
 	mkdir -m 0700 "$LAB_TMP/private"
@@ -56,7 +72,7 @@ if [ "$(key DynamicUser)" = yes ]; then
 else
 	mkdir -m "$(key StateDirectoryMode | sed 's/^$/0755/')" "$state"
 fi
-chown "${user:-root}" "$state/."
+chown "$uid:$gid" "$state/."
 cl_conf "[probe]
 target = 198.51.100.180
 state_dir = $state
@@ -68,7 +84,7 @@ caps=$(key CapabilityBoundingSet | tr 'A-Z ' 'a-z,' | sed 's/cap_//g')
 ambient=$(key AmbientCapabilities | tr 'A-Z ' 'a-z,' | sed 's/cap_//g')
 cred=(setpriv --bounding-set="-all${caps:+,+${caps//,/,+}}" --inh-caps="-all${ambient:+,+${ambient//,/,+}}")
 [ -z "$ambient" ] || cred+=(--ambient-caps="+${ambient//,/,+}")
-[ -z "$user" ] || [ "$user" = root ] || cred+=(--reuid="$user" --regid="$(id -gn "$user")" --clear-groups)
+[ "$uid" = 0 ] || cred+=(--reuid="$uid" --regid="$gid" --clear-groups)
 [ "$(key NoNewPrivileges)" != yes ] || cred+=(--no-new-privs)
 note "credentials: ${cred[*]}"
 # systemd's environment for a system service
@@ -128,9 +144,11 @@ elif ! command -v strace >/dev/null; then
 	skip "every socket family it opens is in RestrictAddressFamilies=" "no strace"
 else
 	# shellcheck disable=SC2086
-	cl_host --ns "$mail" "${envi[@]}" "${cred[@]}" -- strace -f -qq -e trace=socket -o "$LAB_TMP/strace" \
+	# strace runs with the unit's credentials too: its log goes where that user may write
+	mkdir -m 0700 "$LAB_TMP/trace" && chown "$uid:$gid" "$LAB_TMP/trace"
+	cl_host --ns "$mail" "${envi[@]}" "${cred[@]}" -- strace -f -qq -e trace=socket -o "$LAB_TMP/trace/strace" \
 		${exec_start/ --watch/} >/dev/null 2>&1
-	used=$(grep -oE 'socket\(AF_[A-Z0-9]+' "$LAB_TMP/strace" | cut -c8- | sort -u | tr '\n' ' ')
+	used=$(grep -oE 'socket\(AF_[A-Z0-9]+' "$LAB_TMP/trace/strace" | cut -c8- | sort -u | tr '\n' ' ')
 	extra=$(for f in $used; do [[ " $fams " == *" $f "* ]] || echo "$f"; done)
 	like "$(wc -w <<<"$used"):$extra" '^[1-9][0-9]*:$' \
 		"every socket family one pass opens (${used% }) is in RestrictAddressFamilies=$fams"

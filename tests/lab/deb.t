@@ -30,6 +30,9 @@ else
 	for t in $BIN_TOOLS; do [ ! -e "/usr/bin/$t" ] || pre="/usr/bin/$t exists here"; done
 fi
 [ -e /var/lib/roam ] && state_was_there=1 || state_was_there=
+# the package creates roam-probe.service's user (sysusers.d); Debian keeps
+# system users after a purge, so the test removes the one it caused
+getent passwd roam >/dev/null && user_was_there=1 || user_was_there=
 
 installed=
 deb_cleanup() {
@@ -38,13 +41,16 @@ deb_cleanup() {
 		[ -n "$state_was_there" ] || rm -rf /var/lib/roam
 		installed=
 	fi
+	# after the test's own purge too: dpkg -P leaves system users in place
+	[ -n "$user_was_there" ] || ! getent passwd roam >/dev/null ||
+		userdel roam 2>/dev/null || diag "cleanup: userdel roam failed"
 	lab_cleanup
 }
 trap deb_cleanup EXIT
 trap 'deb_cleanup; trap - EXIT; exit 130' INT
 trap 'deb_cleanup; trap - EXIT; exit 143' TERM
 
-plan 27
+plan 28
 
 is "$(cd "$ROAM_TOP" && dpkg-parsechangelog -S Version)" "$version" \
 	"debian/changelog's version is VERSION"
@@ -111,7 +117,7 @@ fi
 
 # ---- install on this machine ------------------------------------------------------
 if [ -n "$pre" ]; then
-	for i in $(seq 14); do skip "install, run, remove, purge" "$pre"; done
+	for i in $(seq 15); do skip "install, run, remove, purge" "$pre"; done
 	done_testing
 fi
 # one package install at a time on this machine (dpkg's own lock fails, not waits)
@@ -134,7 +140,11 @@ ok "as nobody, the installed roam-probe pings 127.0.0.1 over raw ICMP" \
 if [ -n "$unit" ]; then
 	ok "systemd-analyze verify the installed $unit" systemd-analyze verify "/lib/systemd/system/$unit"
 	is "$(ls /etc/systemd/system/*.wants/"$unit" 2>/dev/null)" "" "$unit is not enabled (mail server only)"
+	u=$(sed -n 's/^User=//p' "/lib/systemd/system/$unit")
+	like "$(getent passwd "${u:-root}" | cut -d: -f1,7)" "^${u:-none}:/usr/sbin/nologin\$" \
+		"postinst created the unit's user ${u:-(none named)} (sysusers.d), without a login shell"
 else
+	skip "the unit's user exists" "no contrib/*.service yet"
 	skip "systemd-analyze verify the installed unit" "no contrib/*.service yet"
 	skip "the unit is not enabled" "no contrib/*.service yet"
 fi
