@@ -18,43 +18,15 @@
 # but not recorded" below reproduces that window deterministically.
 set -u
 . "$ROAM_TOP/tests/lab/lib.sh"
+# FETCH, digests, server_digests, server_count, fresh_server; conf and fetch
+# are this file's own (below: other defaults, and fetch returns the exit status)
+. "$ROAM_TOP/tests/lab/fetch-lib.sh"
 lab_require_root
-
-FETCH=$ROAM_BUILD/roam-fetch
-if [ ! -x "$FETCH" ]; then
-	echo "1..0 # SKIP $FETCH not built"
-	exit 0
-fi
+fetch_require_binary
 lab_init
 TRIALS=${ROAM_FETCH_TRIALS:-20}
 
 # ---- helpers -------------------------------------------------------------------
-
-# digests DIR…: one md5 per message file, sorted (a multiset). dovecot may
-# move a file from new/ to cur/ meanwhile: then look again.
-digests() {
-	local i out
-	for ((i = 0; i < 100; i++)); do
-		if out=$(find "$@" -maxdepth 1 -type f ! -name '.*' -print0 2>/dev/null |
-			xargs -0r md5sum 2>/dev/null); then
-			[ -z "$out" ] || cut -d' ' -f1 <<<"$out" | sort
-			return 0
-		fi
-		sleep 0.01
-	done
-	echo "digests: files keep moving in $*" >&2
-	return 1
-}
-
-server_digests() { digests "$LAB_MAILDIR/new" "$LAB_MAILDIR/cur"; }
-server_count() { server_digests | wc -l; }
-
-# fresh_server N [BYTES]: an empty mailbox filled with N messages; their
-# digests go to $LAB_TMP/orig
-fresh_server() {
-	rm -f "$LAB_MAILDIR"/new/* "$LAB_MAILDIR"/cur/* "$LAB_MAILDIR"/tmp/*
-	lab_fill_mailbox "$@" && server_digests >"$LAB_TMP/orig"
-}
 
 # conf NAME: a config with its own state directory; prints its path
 conf() {
