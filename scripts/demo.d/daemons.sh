@@ -52,43 +52,11 @@ demo_sshd() {
 }
 
 demo_dovecot() {
-	local ns=$1 addr=$2 dir=$LAB_TMP/dovecot uid gid pass
-	uid=$(id -u nobody) && gid=$(getent group nogroup | cut -d: -f3) || return 1
-	mkdir -p "$dir/home/Maildir"/{new,cur,tmp} "$dir/state" || return 1
-	chmod -R 0700 "$dir/home" && chown -R "$uid:$gid" "$dir/home" || return 1
-	pass=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-	(umask 077; printf '%s\n' "$pass" >"$dir/pop3.pass")
-	# user:password:uid:gid:gecos:home:shell:extra, read by the auth process (user dovecot)
-	echo "alice:{PLAIN}$pass:$uid:$gid::$dir/home::" >"$dir/passwd"
-	chgrp dovecot "$dir/passwd" 2>/dev/null && chmod 0640 "$dir/passwd" || chmod 0644 "$dir/passwd"
-	cat >"$dir/dovecot.conf" <<-EOF
-		# the mail server's dovecot in the roam demo
-		base_dir = $dir/run
-		state_dir = $dir/state
-		instance_name = roam-demo-$LAB_ID
-		log_path = $dir/dovecot.log
-		info_log_path = $dir/dovecot.log
-		protocols = pop3
-		listen = $addr
-		ssl = no
-		disable_plaintext_auth = no
-		auth_mechanisms = plain
-		passdb {
-		  driver = passwd-file
-		  args = scheme=PLAIN username_format=%u $dir/passwd
-		}
-		userdb {
-		  driver = passwd-file
-		  args = username_format=%u $dir/passwd
-		}
-		first_valid_uid = 1
-		mail_location = maildir:~/Maildir
-		pop3_uidl_format = %g
-		service pop3-login {
-		  inet_listener pop3 {
-		    port = 110
-		  }
-		}
+	local ns=$1 addr=$2 dir=$LAB_TMP/dovecot
+	# alice, her password, her Maildir (owned by nobody) and the config, as the
+	# lab tests have them (tests/lab/lib.sh), on the standard POP3 port
+	lab_dovecot_files "$dir" "$addr" 110 "roam-demo-$LAB_ID" || return 1
+	cat >>"$dir/dovecot.conf" <<-EOF
 		service stats {
 		  unix_listener stats-reader {
 		    mode = 0600

@@ -66,6 +66,10 @@
 #                             LAB_POP3_HOST LAB_POP3_PORT, and also LAB_DOVECOT_CONFIG,
 #                             LAB_DOVECOT_LOG. UIDLs are the Maildir base names (%g):
 #                             stable across restarts.
+#   lab_dovecot_files DIR ADDR PORT INSTANCE
+#                             only the files: user alice, DIR/pop3.pass, DIR/passwd,
+#                             DIR/home/Maildir, DIR/dovecot.conf (for daemons started
+#                             some other way, as in the demo)
 #   lab_dovecot_stop          stops it (master + children), waits until gone
 #   lab_dovecot_start         starts it again with the same config and mailbox
 #                             (LAB_DOVECOT_START_MS, LAB_DOVECOT_STOP_MS: the durations)
@@ -448,36 +452,32 @@ lab_ssh() {
 
 # ---- dovecot -------------------------------------------------------------------
 
-lab_dovecot() {
-	local ns="" addr port dir home uid gid
-	if [ "${1:-}" = --ns ]; then ns=$2; shift 2; fi
-	addr=${1:?lab_dovecot [--ns NS] ADDR [PORT]}
-	port=${2:-}
-	[ -n "$port" ] || port=$(lab_free_port) || return 1
-	dir=$(_lab_dir dovecot) || return 1
+# lab_dovecot_files DIR ADDR PORT INSTANCE: what a private dovecot needs, in DIR:
+# the user alice with a random password (DIR/pop3.pass, 0600, the password only;
+# DIR/passwd), her Maildir (DIR/home/Maildir, owned by the mail uid) and
+# DIR/dovecot.conf listening on ADDR:PORT. lab_dovecot uses it, and so does the
+# demo, which starts its daemons its own way.
+lab_dovecot_files() {
+	local dir=$1 addr=$2 port=$3 instance=$4 home=$1/home uid gid pass
 	uid=$(id -u "$LAB_MAIL_USER") && gid=$(getent group "$LAB_MAIL_GROUP" | cut -d: -f3) ||
 		{ _lab_err "no $LAB_MAIL_USER:$LAB_MAIL_GROUP"; return 1; }
-	home=$dir/home
-	mkdir -p "$home/Maildir/new" "$home/Maildir/cur" "$home/Maildir/tmp" "$dir/state"
-	chmod -R 0700 "$home"
-	chown -R "$uid:$gid" "$home"
-	LAB_POP3_USER=alice
-	LAB_POP3_PASS=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-	LAB_POP3_PASSFILE=$dir/pop3.pass
-	(umask 077; printf '%s\n' "$LAB_POP3_PASS" >"$LAB_POP3_PASSFILE")
+	mkdir -p "$home/Maildir/new" "$home/Maildir/cur" "$home/Maildir/tmp" "$dir/state" || return 1
+	chmod -R 0700 "$home" && chown -R "$uid:$gid" "$home" || return 1
+	pass=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+	(umask 077; printf '%s\n' "$pass" >"$dir/pop3.pass")
 	# user:password:uid:gid:gecos:home:shell:extra — read by the auth process,
 	# which runs as the dovecot user
-	echo "$LAB_POP3_USER:{PLAIN}$LAB_POP3_PASS:$uid:$gid::$home::" >"$dir/passwd"
+	echo "alice:{PLAIN}$pass:$uid:$gid::$home::" >"$dir/passwd"
 	if getent group dovecot >/dev/null; then
 		chgrp dovecot "$dir/passwd" && chmod 0640 "$dir/passwd"
 	else
 		chmod 0644 "$dir/passwd"
 	fi
 	cat >"$dir/dovecot.conf" <<-EOF
-		# private dovecot of a roam lab test ($LAB_ID)
+		# private dovecot of a roam lab ($instance)
 		base_dir = $dir/run
 		state_dir = $dir/state
-		instance_name = roam-lab-$LAB_ID-${dir##*-}
+		instance_name = $instance
 		log_path = $dir/dovecot.log
 		info_log_path = $dir/dovecot.log
 		protocols = pop3
@@ -504,14 +504,27 @@ lab_dovecot() {
 		  }
 		}
 	EOF
-	LAB_MAILDIR=$home/Maildir
+}
+
+lab_dovecot() {
+	local ns="" addr port dir
+	if [ "${1:-}" = --ns ]; then ns=$2; shift 2; fi
+	addr=${1:?lab_dovecot [--ns NS] ADDR [PORT]}
+	port=${2:-}
+	[ -n "$port" ] || port=$(lab_free_port) || return 1
+	dir=$(_lab_dir dovecot) || return 1
+	lab_dovecot_files "$dir" "$addr" "$port" "roam-lab-$LAB_ID-${dir##*-}" || return 1
+	LAB_POP3_USER=alice
+	LAB_POP3_PASSFILE=$dir/pop3.pass
+	LAB_POP3_PASS=$(cat "$LAB_POP3_PASSFILE")
+	LAB_MAILDIR=$dir/home/Maildir
 	LAB_POP3_HOST=$addr
 	LAB_POP3_PORT=$port
 	LAB_DOVECOT_CONFIG=$dir/dovecot.conf
 	LAB_DOVECOT_LOG=$dir/dovecot.log
 	_LAB_DOVECOT_NS=$ns
 	_LAB_DOVECOT_DIR=$dir
-	_LAB_MAIL_UID=$uid _LAB_MAIL_GID=$gid
+	_LAB_MAIL_UID=$(id -u "$LAB_MAIL_USER") _LAB_MAIL_GID=$(getent group "$LAB_MAIL_GROUP" | cut -d: -f3)
 	export LAB_POP3_USER LAB_POP3_PASS LAB_POP3_PASSFILE LAB_MAILDIR LAB_POP3_HOST \
 		LAB_POP3_PORT LAB_DOVECOT_CONFIG LAB_DOVECOT_LOG
 	_lab_register pidfile "$dir/run/master.pid"
