@@ -79,7 +79,7 @@ struct deliver_target *deliver_open(const char *spec, struct roam_error *e)
 		roam_error_set(e, "out of memory");
 		return NULL;
 	}
-	t->tmpfd = t->newfd = t->mbox_sync_fd = -1;
+	t->tmpfd = t->newfd = t->mb.fd = t->jdirfd = -1;
 	t->exit_code = FETCH_EXIT_IOERR;
 	t->timeout = DELIVER_TIMEOUT_DEFAULT;
 	if (parse_spec(t, spec, e) && (t->kind != MAILDIR || maildir_open(t, e)))
@@ -94,6 +94,17 @@ void deliver_set_timeout(struct deliver_target *t, int seconds)
 }
 
 static void msg_free(struct deliver_msg *m);
+
+/* a Maildir name holds the key escaped; an mbox marker line as it is */
+static char *message_key(const struct deliver_target *t, const char *key)
+{
+	char *escaped = maildir_escape_key(key);
+
+	if (!escaped || t->kind == MAILDIR)
+		return escaped;
+	free(escaped);
+	return strdup(key);
+}
 
 struct deliver_msg *deliver_begin(struct deliver_target *t, struct roam_error *e)
 {
@@ -118,7 +129,7 @@ struct deliver_msg *deliver_begin_keyed(struct deliver_target *t, const char *ke
 	m->fd = -1;
 	t->exit_code = FETCH_EXIT_IOERR;
 	t->busy = true;
-	if (key && t->kind == MAILDIR && !(m->key = maildir_escape_key(key))) {
+	if (key && t->kind != MDA && !(m->key = message_key(t, key))) {
 		roam_error_set(e, "'%s' is no message key (1-%d printable characters)", key,
 			       DELIVER_KEY_MAX);
 		msg_free(m);
@@ -137,9 +148,11 @@ bool deliver_seen(struct deliver_target *t, const char *key)
 	char *escaped;
 	bool seen;
 
+	if (t->kind == MBOX)
+		return seen_contains(t, key);
 	if (t->kind != MAILDIR || !(escaped = maildir_escape_key(key)))
 		return false;
-	seen = maildir_seen(t, escaped);
+	seen = seen_contains(t, escaped);
 	free(escaped);
 	return seen;
 }
@@ -209,8 +222,8 @@ bool deliver_sync(struct deliver_target *t, struct roam_error *e)
 {
 	if (t->kind == MAILDIR)
 		return maildir_sync(t, e);
-	if (t->kind == MBOX && t->mbox_sync_fd >= 0 && fsync(t->mbox_sync_fd) < 0)
-		return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot sync", t->where, errno);
+	if (t->kind == MBOX)
+		return mbox_sync(t, e);
 	/* an MDA makes its own deliveries durable before it exits 0 */
 	return true;
 }
@@ -221,19 +234,26 @@ void deliver_close(struct deliver_target *t)
 		return;
 	/* committed but never synced: their UIDLs are not recorded, so they
 	 * must not stay, or the next run would deliver them twice */
-	if (t->kind == MAILDIR) {
+	if (t->kind == MAILDIR)
 		maildir_drop_pending(t, 0);
-		maildir_forget_seen(t);
-	}
+	if (t->kind == MBOX)
+		mbox_close(t);
+	seen_forget(t);
 	free(t->pending);
 	if (t->tmpfd >= 0)
 		close(t->tmpfd);
 	if (t->newfd >= 0)
 		close(t->newfd);
-	if (t->mbox_sync_fd >= 0)
-		close(t->mbox_sync_fd);
+	if (t->jdirfd >= 0)
+		close(t->jdirfd);
+	free(t->jshown);
 	free(t->where);
 	free(t);
+}
+
+bool deliver_batched(const struct deliver_target *t)
+{
+	return t->kind != MDA;
 }
 
 int deliver_exit_code(const struct deliver_target *t)

@@ -87,6 +87,20 @@ static void mbox_sender(const char *h, size_t len, char *out, size_t size)
 	}
 }
 
+/* a keyed message with a journal gets its marker line (deliver_int.h) right
+ * after the From_ line of from_len bytes */
+static bool mbox_marker(struct deliver_msg *m, size_t from_len, struct roam_error *e)
+{
+	char line[MBOX_MARK_LEN + MBOX_NONCE_LEN + DELIVER_KEY_MAX + 3];
+	int n;
+
+	if (!m->key || m->t->jdirfd < 0)
+		return true;
+	m->mark = m->old_size + (off_t)(m->sep + from_len);
+	n = snprintf(line, sizeof(line), MBOX_MARK_TMP "%s %s\n", m->t->mb.nonce, m->key);
+	return deliver_out_put(m, line, (size_t)n, e);
+}
+
 static bool mbox_header_end(struct deliver_msg *m, struct roam_error *e)
 {
 	char sender[256], date[64], line[400];
@@ -98,7 +112,8 @@ static bool mbox_header_end(struct deliver_msg *m, struct roam_error *e)
 	strftime(date, sizeof(date), "%a %b %e %H:%M:%S %Y", localtime_r(&now, &tm));
 	n = snprintf(line, sizeof(line), "From %s %s\n", sender, date);
 	m->header_done = true;
-	bool ok = deliver_out_put(m, line, (size_t)n, e) && deliver_out_put(m, m->header, m->header_len, e);
+	bool ok = deliver_out_put(m, line, (size_t)n, e) && mbox_marker(m, (size_t)n, e) &&
+		  deliver_out_put(m, m->header, m->header_len, e);
 
 	free(m->header);
 	m->header = NULL;

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "deliver.h"
@@ -18,7 +19,17 @@ enum {
 	LOCK_TRIES = 100,		/* mbox locks: 100 × 100 ms */
 	DOTLOCK_STALE = 300,		/* seconds: an older PATH.lock is left over */
 	TMP_STALE = 36 * 3600,		/* the Maildir spec's tmp/ cleanup age */
+	MBOX_NONCE_LEN = 16,		/* hex digits of a batch's nonce */
 };
+
+/* The first header line of every keyed mbox message, right after its From_
+ * line: "X-Roam-Tmp: NONCE KEY" while the batch is not durable, patched in
+ * place to "X-Roam-Key: NONCE KEY" once it is (deliver_sync). NONCE is the
+ * batch's, from the journal: no message from elsewhere can pass for ours. */
+#define MBOX_MARK_TMP "X-Roam-Tmp: "
+#define MBOX_MARK_KEY "X-Roam-Key: "
+#define MBOX_MARK_LEN 12	/* both */
+#define MBOX_MARK_FLIP 7	/* "Tmp" starts here, "Key" replaces it */
 
 enum kind { MAILDIR, MBOX, MDA };
 enum line_state { LINE_START, LINE_GT, LINE_FROM, LINE_BODY };
@@ -43,11 +54,25 @@ struct deliver_target {
 	unsigned long counter;
 	struct pending *pending;
 	size_t npending, cap;
-	char **seen;		/* sorted keys found in new/ and cur/, loaded once */
-	size_t nseen;
+	char **seen;		/* sorted keys found (Maildir: new/ and cur/, loaded
+				 * once; mbox: by the journal's recovery) */
+	size_t nseen, seen_cap;
 	bool seen_loaded;
-	/* mbox: the file last appended to, fsynced by deliver_sync */
-	int mbox_sync_fd;
+	/* mbox: a batch holds both locks from its first append to deliver_sync,
+	 * so that its messages are contiguous and a crash leaves them at a known
+	 * place (the journal's offset) */
+	struct {
+		int fd;			/* the locked mbox, -1 between batches */
+		bool dotlocked;
+		off_t start;		/* its size before the batch */
+		char nonce[MBOX_NONCE_LEN + 1];
+		off_t *marks;		/* each committed message's marker line */
+		size_t nmarks, cap;
+	} mb;
+	/* mbox: the journal (deliver_journal); dirfd -1 when there is none */
+	int jdirfd;
+	char jname[256];
+	char *jshown;		/* state_dir/jname, for messages */
 };
 
 struct deliver_msg {
@@ -67,8 +92,9 @@ struct deliver_msg {
 	bool header_done;
 	char *header;
 	size_t header_len;
-	off_t old_size;
-	bool dotlocked;
+	off_t old_size;		/* where this message starts */
+	size_t sep;		/* newlines put before its From_ line */
+	off_t mark;		/* its marker line, or -1 */
 	/* MDA */
 	pid_t pid;
 	bool mda_gone;		/* the MDA closed its stdin; the rest is discarded */
@@ -93,12 +119,31 @@ bool maildir_commit(struct deliver_msg *m, struct roam_error *e);
 bool maildir_sync(struct deliver_target *t, struct roam_error *e);
 void maildir_drop_pending(struct deliver_target *t, size_t renamed);
 char *maildir_escape_key(const char *key);
-bool maildir_seen(struct deliver_target *t, const char *escaped);
-void maildir_forget_seen(struct deliver_target *t);
+bool seen_contains(struct deliver_target *t, const char *key);
+void seen_forget(struct deliver_target *t);
 
 /* deliver_mbox.c */
 bool mbox_begin(struct deliver_msg *m, struct roam_error *e);
 void mbox_release(struct deliver_msg *m, bool keep);
+bool mbox_sync(struct deliver_target *t, struct roam_error *e);
+void mbox_close(struct deliver_target *t);
+bool mbox_lock(struct deliver_target *t, bool create, struct roam_error *e);
+void mbox_unlock(struct deliver_target *t);
+
+/* deliver_journal.c: where a batch starts, so that a crash can be repaired */
+bool journal_write(struct deliver_target *t, const struct stat *st, struct roam_error *e);
+void journal_drop(struct deliver_target *t);
+
+/* deliver_recover.c: the last batch of a run that died, in the locked mbox
+ * from the journal's offset (or the whole mbox, when a reader rewrote it):
+ * its Key markers go to the seen list, a tail of Tmp ones is cut off.
+ * *found: how many keys were added. */
+bool mbox_recover(struct deliver_target *t, const struct stat *journal_st, off_t start,
+		  size_t *found, struct roam_error *e);
+
+/* deliver_seen.c: the sorted list of keys found (Maildir names, mbox markers) */
+bool seen_add(struct deliver_target *t, const char *key, size_t len);
+void seen_sort(struct deliver_target *t);
 
 /* deliver_mda.c */
 bool mda_begin(struct deliver_msg *m, struct roam_error *e);

@@ -1,49 +1,110 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * deliver_mbox.c — appending to an mbox: dotlock and fcntl lock, a separating
- * blank line, truncation back to the old size when a message fails.
+ * deliver_mbox.c — appending to an mbox in batches.
+ *
+ * A batch takes the dot lock and the fcntl lock before its first message and
+ * keeps them until deliver_sync has made it durable (at most RUN_BATCH
+ * messages or about a second), so its messages sit side by side from the
+ * offset the journal records. Each keyed message starts with a marker line
+ * "X-Roam-Tmp: NONCE KEY"; deliver_sync fsyncs the batch, flips every marker
+ * to "X-Roam-Key" and fsyncs again. After a crash, deliver_journal finds the
+ * batch: Key markers are delivered, Tmp ones are cut off and fetched again.
+ * A message that fails is truncated away at once; a batch that is closed
+ * without deliver_sync is truncated back to where it started.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "deliver_int.h"
 #include "exits.h"
-
-/* ---- mbox --------------------------------------------------------------- */
+#include "fdio.h"
 
 static void pause_100ms(void)
 {
 	nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000 * 1000 }, NULL);
 }
 
-/* PATH.lock, for readers that only know dotlocks. A lock older than
- * DOTLOCK_STALE seconds is left over from a crash and removed. Where the
- * directory is not writable (a shared spool) the fcntl lock has to do. */
-static bool mbox_dotlock(struct deliver_msg *m, struct roam_error *e)
+/* ---- the dot lock: PATH.lock holding "PID HOST" --------------------------- */
+
+static void lock_path(const struct deliver_target *t, char *buf, size_t size)
 {
-	struct deliver_target *t = m->t;
-	char lock[4096];
+	snprintf(buf, size, "%s.lock", t->where);
+}
 
-	snprintf(lock, sizeof(lock), "%s.lock", t->where);
+/* A lock is left over when it is older than DOTLOCK_STALE, or when it says
+ * it was taken on this host by a process that no longer exists (a run killed
+ * in the middle of a batch): no need to make the next run wait 5 minutes. */
+static bool dotlock_stale(const char *lock)
+{
+	char text[128], host[HOST_NAME_MAX + 1], their[HOST_NAME_MAX + 1];
+	struct stat st;
+	long pid;
+	ssize_t n;
+
+	if (stat(lock, &st) == 0 && time(NULL) - st.st_mtime > DOTLOCK_STALE)
+		return true;
+	int fd = open(lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0 || gethostname(host, sizeof(host)) < 0)
+		return false;
+	text[n] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	if (sscanf(text, "%ld %64s", &pid, their) != 2 || strcmp(their, host) != 0 || pid <= 0)
+		return false;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+static bool dotlock_take(const char *lock, int *err)
+{
+	char text[HOST_NAME_MAX + 32], host[HOST_NAME_MAX + 1] = "";
+	int fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+	if (fd < 0) {
+		*err = errno;
+		return false;
+	}
+	gethostname(host, sizeof(host) - 1);
+	int n = snprintf(text, sizeof(text), "%ld %s\n", (long)getpid(), host);
+
+	/* the content only helps the next run tell a dead owner; a lock
+	 * without it still locks */
+	if (!roam_write_all(fd, text, (size_t)n))
+		(void)0;
+	close(fd);
+	return true;
+}
+
+/* PATH.lock, for readers that only know dotlocks. Where the directory is not
+ * writable (a shared spool) the fcntl lock has to do. */
+static bool mbox_dotlock(struct deliver_target *t, struct roam_error *e)
+{
+	char lock[PATH_MAX + 8];
+	int err = 0;
+
+	lock_path(t, lock, sizeof(lock));
 	for (int tries = 0; tries < LOCK_TRIES; tries++) {
-		int fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-		struct stat st;
-
-		if (fd >= 0) {
-			close(fd);
-			m->dotlocked = true;
+		if (dotlock_take(lock, &err)) {
+			t->mb.dotlocked = true;
 			return true;
 		}
-		if (errno == EACCES || errno == EROFS)
+		if (err == EACCES || err == EROFS)
 			return true;
-		if (errno != EEXIST)
-			return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot create", lock, errno);
-		if (stat(lock, &st) == 0 && time(NULL) - st.st_mtime > DOTLOCK_STALE) {
+		if (err != EEXIST)
+			return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot create", lock, err);
+		if (dotlock_stale(lock)) {
 			unlink(lock);
 			continue;
 		}
@@ -52,29 +113,101 @@ static bool mbox_dotlock(struct deliver_msg *m, struct roam_error *e)
 	return deliver_fail(t, FETCH_EXIT_IOERR, e, "mailbox stays locked by", lock, EBUSY);
 }
 
-static void mbox_dotunlock(struct deliver_msg *m)
-{
-	char lock[4096];
-
-	if (!m->dotlocked)
-		return;
-	snprintf(lock, sizeof(lock), "%s.lock", m->t->where);
-	unlink(lock);
-	m->dotlocked = false;
-}
-
-static bool mbox_fcntl_lock(struct deliver_msg *m, struct roam_error *e)
+static bool mbox_fcntl_lock(struct deliver_target *t, struct roam_error *e)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 
 	for (int tries = 0; tries < LOCK_TRIES; tries++) {
-		if (fcntl(m->fd, F_SETLK, &fl) == 0)
+		if (fcntl(t->mb.fd, F_SETLK, &fl) == 0)
 			return true;
 		if (errno != EACCES && errno != EAGAIN && errno != EINTR)
 			break;
 		pause_100ms();
 	}
-	return deliver_fail(m->t, FETCH_EXIT_IOERR, e, "cannot lock", m->t->where, errno);
+	return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot lock", t->where, errno);
+}
+
+/* Both locks, and t->mb.fd open on the mbox. Without create, a missing mbox
+ * is no error: false with t->mb.fd -1 and errno ENOENT. */
+bool mbox_lock(struct deliver_target *t, bool create, struct roam_error *e)
+{
+	struct stat st;
+
+	if (!mbox_dotlock(t, e))
+		return false;
+	/* opened after the dotlock: a reader may have replaced the file meanwhile */
+	t->mb.fd = open(t->where, O_RDWR | O_APPEND | O_CLOEXEC | O_NOCTTY | (create ? O_CREAT : 0),
+			0600);
+	if (t->mb.fd < 0) {
+		int err = errno;
+
+		mbox_unlock(t);
+		errno = err;
+		return err == ENOENT && !create ? false
+						: deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot open mbox",
+							       t->where, err);
+	}
+	if (!mbox_fcntl_lock(t, e))
+		goto fail;
+	if (fstat(t->mb.fd, &st) < 0) {
+		deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot stat", t->where, errno);
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		deliver_fail(t, FETCH_EXIT_IOERR, e, "not appending to", t->where, EINVAL);
+		goto fail;
+	}
+	return true;
+fail:
+	mbox_unlock(t);
+	errno = 0;
+	return false;
+}
+
+/* unlock in the reverse order; closing the fd drops the fcntl lock */
+void mbox_unlock(struct deliver_target *t)
+{
+	char lock[PATH_MAX + 8];
+
+	if (t->mb.fd >= 0)
+		close(t->mb.fd);
+	t->mb.fd = -1;
+	if (t->mb.dotlocked) {
+		lock_path(t, lock, sizeof(lock));
+		unlink(lock);
+		t->mb.dotlocked = false;
+	}
+}
+
+/* ---- a batch ------------------------------------------------------------- */
+
+static bool batch_start(struct deliver_target *t, struct roam_error *e)
+{
+	unsigned char r[MBOX_NONCE_LEN / 2];
+	struct stat st;
+
+	if (!mbox_lock(t, true, e))
+		return false;
+	if (fstat(t->mb.fd, &st) < 0) {
+		deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot stat", t->where, errno);
+		goto fail;
+	}
+	t->mb.start = st.st_size;
+	t->mb.nmarks = 0;
+	if (t->jdirfd < 0)
+		return true;	/* no journal, no markers: nothing to recover */
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		deliver_fail(t, FETCH_EXIT_IOERR, e, "no random nonce for", t->where, errno);
+		goto fail;
+	}
+	for (size_t i = 0; i < sizeof(r); i++)
+		snprintf(t->mb.nonce + 2 * i, 3, "%02x", r[i]);
+	/* durable before the first byte of the batch is */
+	if (journal_write(t, &st, e))
+		return true;
+fail:
+	mbox_unlock(t);
+	return false;
 }
 
 /* a From_ line must follow an empty line: repair a mailbox that lacks one */
@@ -89,6 +222,7 @@ static bool mbox_separate(struct deliver_msg *m, struct roam_error *e)
 		return false;
 	if (tail[1] == '\n' && tail[0] != '\n' && !deliver_out_put(m, "\n", 1, e))
 		return false;
+	m->sep = m->size;
 	m->size = 0;	/* for filters_end, the message starts here */
 	return true;
 }
@@ -98,56 +232,99 @@ bool mbox_begin(struct deliver_msg *m, struct roam_error *e)
 	struct deliver_target *t = m->t;
 	struct stat st;
 
+	m->mark = -1;
 	if (!(m->header = malloc(MBOX_HEADER_MAX)))
 		return roam_error_set(e, "out of memory");
-	if (!mbox_dotlock(m, e))
+	if (t->mb.fd < 0 && !batch_start(t, e))
 		return false;
-	/* opened after the dotlock: a reader may have replaced the file meanwhile */
-	m->fd = open(t->where, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
-	if (m->fd < 0)
-		return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot open mbox", t->where, errno);
-	if (!mbox_fcntl_lock(m, e))
-		return false;
+	m->fd = t->mb.fd;	/* the batch's: mbox_release gives it back */
 	if (fstat(m->fd, &st) < 0)
 		return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot stat", t->where, errno);
-	if (!S_ISREG(st.st_mode))
-		return deliver_fail(t, FETCH_EXIT_IOERR, e, "not appending to", t->where, EINVAL);
 	m->old_size = st.st_size;
 	return mbox_separate(m, e);
 }
 
-/* keeps the fd for deliver_sync; one per mailbox file is enough */
-static void mbox_keep_for_sync(struct deliver_msg *m)
+static bool remember_mark(struct deliver_target *t, off_t mark)
 {
-	struct deliver_target *t = m->t;
-	struct stat a, b;
+	if (t->mb.nmarks == t->mb.cap) {
+		size_t cap = t->mb.cap ? 2 * t->mb.cap : 64;
+		off_t *grown = realloc(t->mb.marks, cap * sizeof(*grown));
 
-	if (t->mbox_sync_fd >= 0 && fstat(t->mbox_sync_fd, &a) == 0 && fstat(m->fd, &b) == 0 &&
-	    a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
-		close(m->fd);
-	} else {
-		/* the file was replaced under us: the old one is synced now */
-		if (t->mbox_sync_fd >= 0) {
-			fsync(t->mbox_sync_fd);
-			close(t->mbox_sync_fd);
-		}
-		t->mbox_sync_fd = m->fd;
+		if (!grown)
+			return false;
+		t->mb.marks = grown;
+		t->mb.cap = cap;
 	}
+	t->mb.marks[t->mb.nmarks++] = mark;
+	return true;
+}
+
+/* the end of a message: kept (its marker remembered for deliver_sync) or
+ * truncated away; the batch keeps its locks either way */
+void mbox_release(struct deliver_msg *m, bool keep)
+{
+	if (m->fd < 0)
+		return;
+	/* without room for its mark the message could never become "Key":
+	 * it goes, and its UIDL is not recorded */
+	if (keep && m->mark >= 0 && !remember_mark(m->t, m->mark))
+		keep = false;
+	if (!keep && ftruncate(m->fd, m->old_size) < 0)
+		(void)0;	/* nothing more can be done; the error is already set */
 	m->fd = -1;
 }
 
-/* unlock in the reverse order, after the data is written */
-void mbox_release(struct deliver_msg *m, bool keep)
+/* "Tmp" → "Key" in each marker, checked first: under our locks nobody may
+ * have moved them. O_APPEND would send pwrite to the end of the file. */
+static bool flip_marks(struct deliver_target *t, struct roam_error *e)
 {
-	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
+	int flags = fcntl(t->mb.fd, F_GETFL);
 
-	if (m->fd >= 0) {
-		if (!keep && ftruncate(m->fd, m->old_size) < 0)
-			(void)0;	/* nothing more can be done; the error is already set */
-		fcntl(m->fd, F_SETLK, &fl);
-		if (keep)
-			mbox_keep_for_sync(m);
+	if (flags < 0 || fcntl(t->mb.fd, F_SETFL, flags & ~O_APPEND) < 0)
+		return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot patch", t->where, errno);
+	for (size_t i = 0; i < t->mb.nmarks; i++) {
+		char have[MBOX_MARK_LEN];
+		off_t at = t->mb.marks[i];
+
+		if (pread(t->mb.fd, have, sizeof(have), at) != (ssize_t)sizeof(have) ||
+		    memcmp(have, MBOX_MARK_TMP, sizeof(have)) != 0)
+			return deliver_fail(t, FETCH_EXIT_IOERR, e, "changed under our lock:",
+					    t->where, EIO);
+		if (pwrite(t->mb.fd, MBOX_MARK_KEY + MBOX_MARK_FLIP, 3, at + MBOX_MARK_FLIP) != 3)
+			return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot patch", t->where, errno);
 	}
-	mbox_dotunlock(m);
+	return true;
 }
 
+/* The batch durable, its markers flipped and durable too, the locks given
+ * back. The second fsync lets the journal go without an fsync of its own: a
+ * "Key" marker on disk always means a durable message. */
+bool mbox_sync(struct deliver_target *t, struct roam_error *e)
+{
+	if (t->mb.fd < 0)
+		return true;
+	/* its bytes follow the batch's: the locks could not be given back */
+	if (t->busy)
+		return roam_error_set(e, "deliver_sync while a message is open");
+	if (fsync(t->mb.fd) < 0)
+		return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot sync", t->where, errno);
+	if (t->mb.nmarks) {
+		if (!flip_marks(t, e))
+			return false;
+		if (fdatasync(t->mb.fd) < 0)
+			return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot sync", t->where, errno);
+	}
+	t->mb.nmarks = 0;
+	mbox_unlock(t);
+	return true;
+}
+
+/* without deliver_sync: the batch's UIDLs are not recorded, so it goes */
+void mbox_close(struct deliver_target *t)
+{
+	if (t->mb.fd >= 0 && ftruncate(t->mb.fd, t->mb.start) < 0)
+		(void)0;	/* the journal's recovery cuts it off next time */
+	mbox_unlock(t);
+	free(t->mb.marks);
+	t->mb.marks = NULL;
+}

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * deliver_seen.c — which keyed messages a Maildir already holds.
+ * deliver_seen.c — which keyed messages a Maildir (or an mbox) already holds.
  *
  * A message begun with deliver_begin_keyed lands in new/ as NAME,U=KEY,S=SIZE.
  * If a run dies after its batch moved into new/ but before the UIDLs were
  * recorded, the next run asks deliver_seen before fetching a UIDL again and
  * records it instead of delivering a second copy. The key survives a reader
  * moving the file to cur/ (only the part after ':' is theirs to change).
+ * An mbox keeps its keys in marker lines; deliver_journal's recovery finds
+ * those of the last batch and adds them here.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -45,16 +47,40 @@ static int compare(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* the KEY of NAME,U=KEY[,…][:…], or NULL */
-static char *key_of(const char *name)
+bool seen_add(struct deliver_target *t, const char *key, size_t len)
 {
-	const char *u = strstr(name, ",U="), *end;
+	char *copy, **grown;
+
+	if (t->nseen == t->seen_cap) {
+		size_t cap = t->seen_cap ? 2 * t->seen_cap : 64;
+
+		if (!(grown = realloc(t->seen, cap * sizeof(*grown))))
+			return false;
+		t->seen = grown;
+		t->seen_cap = cap;
+	}
+	if (!(copy = strndup(key, len)))
+		return false;
+	t->seen[t->nseen++] = copy;
+	return true;
+}
+
+void seen_sort(struct deliver_target *t)
+{
+	if (t->nseen)
+		qsort(t->seen, t->nseen, sizeof(*t->seen), compare);
+}
+
+/* the KEY of NAME,U=KEY[,…][:…], and its length; NULL when there is none */
+static const char *key_of(const char *name, size_t *len)
+{
+	const char *u = strstr(name, ",U=");
 
 	if (!u)
 		return NULL;
 	u += 3;
-	end = u + strcspn(u, ",:");
-	return end > u ? strndup(u, (size_t)(end - u)) : NULL;
+	*len = strcspn(u, ",:");
+	return *len ? u : NULL;
 }
 
 static bool load_dir(struct deliver_target *t, int dirfd, const char *sub)
@@ -62,31 +88,21 @@ static bool load_dir(struct deliver_target *t, int dirfd, const char *sub)
 	int fd = openat(dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
-	size_t cap = t->nseen;
+	bool ok = true;
 
 	if (!d) {
 		if (fd >= 0)
 			close(fd);
 		return false;
 	}
-	while ((de = readdir(d))) {
-		char *key = key_of(de->d_name), **grown;
+	while (ok && (de = readdir(d))) {
+		size_t len;
+		const char *key = key_of(de->d_name, &len);
 
-		if (!key)
-			continue;
-		if (t->nseen == cap) {
-			cap = cap ? 2 * cap : 64;
-			if (!(grown = realloc(t->seen, cap * sizeof(*grown)))) {
-				free(key);
-				closedir(d);
-				return false;
-			}
-			t->seen = grown;
-		}
-		t->seen[t->nseen++] = key;
+		ok = !key || seen_add(t, key, len);
 	}
 	closedir(d);
-	return true;
+	return ok;
 }
 
 /* new/ and cur/, once per run: the caller asks before fetching, so what this
@@ -103,22 +119,21 @@ static void load_seen(struct deliver_target *t)
 	load_dir(t, dirfd, "new");
 	load_dir(t, dirfd, "cur");
 	close(dirfd);
-	if (t->nseen)
-		qsort(t->seen, t->nseen, sizeof(*t->seen), compare);
+	seen_sort(t);
 }
 
-bool maildir_seen(struct deliver_target *t, const char *escaped)
+bool seen_contains(struct deliver_target *t, const char *key)
 {
-	if (!t->seen_loaded)
+	if (!t->seen_loaded && t->kind == MAILDIR)
 		load_seen(t);
-	return t->nseen && bsearch(&escaped, t->seen, t->nseen, sizeof(*t->seen), compare);
+	return t->nseen && bsearch(&key, t->seen, t->nseen, sizeof(*t->seen), compare);
 }
 
-void maildir_forget_seen(struct deliver_target *t)
+void seen_forget(struct deliver_target *t)
 {
 	for (size_t i = 0; i < t->nseen; i++)
 		free(t->seen[i]);
 	free(t->seen);
 	t->seen = NULL;
-	t->nseen = 0;
+	t->nseen = t->seen_cap = 0;
 }

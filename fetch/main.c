@@ -68,6 +68,8 @@ static int prepare_local(struct fetch *f, struct roam_error *e)
 		return FETCH_EXIT_IOERR;
 	if (!s->check && !(f->target = deliver_open(s->deliver, e)))
 		return FETCH_EXIT_IOERR;
+	if (f->target && !deliver_journal(f->target, s->state_dir, s->account, e))
+		return deliver_exit_code(f->target);
 	if (f->target)
 		deliver_set_timeout(f->target, s->timeout);
 	f->password = s->password_file ? secret_from_file(s->password_file, &code, e)

@@ -4,7 +4,7 @@
  * libcurl 7.88 reports success when the connection closes in the middle of a
  * RETR body (see pop3.h), so a message retrieved last stays "pending": not
  * committed until the "+OK" of the next RETR arrives (the server answers in
- * order, so the previous body was complete), or a NOOP before the final flush.
+ * order, so the previous body was complete), or a NOOP before the final record.
  * A pending message whose proof never comes is aborted and fetched again by
  * the next run: never a truncated message, never a loss.
  */
@@ -28,6 +28,8 @@ struct run {
 	struct timespec batch_start;
 	size_t *dele;			/* recorded before: DELE without delivering */
 	size_t ndele;
+	size_t *queue;			/* recorded by this run, DELE not yet sent */
+	size_t nqueue;
 	bool pop3_broken;		/* the session cannot take commands any more */
 	struct deliver_msg *pending;	/* retrieved, its completeness not yet proven */
 	size_t pending_idx;
@@ -55,6 +57,42 @@ static int deliver_failed(struct run *r, size_t idx, const struct roam_error *wh
 	return deliver_exit_code(r->c->target);
 }
 
+/* The batch becomes durable, then recorded; its DELEs are queued (dele_queued
+ * sends them): never another order. Local work only, so that it can run
+ * between two messages of a RETR stream, where no message is open and an
+ * mbox batch can give its lock back. */
+static int record_batch(struct run *r, struct roam_error *e)
+{
+	struct timespec t0;
+
+	if (!r->nbatch)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!deliver_sync(r->c->target, e))
+		return deliver_exit_code(r->c->target);
+	roam_debug("batch of %zu durable in %.1f ms", r->nbatch, since(&t0) * 1000);
+	for (size_t i = 0; i < r->nbatch; i++)
+		if (!uidl_add(r->c->uidls, r->l->msgs[r->batch[i]].uidl))
+			return roam_error_set(e, "cannot record UIDL %s",
+					      r->l->msgs[r->batch[i]].uidl),
+			       FETCH_EXIT_IOERR;
+	if (!uidl_save(r->c->uidls, e))
+		return FETCH_EXIT_IOERR;
+	deliver_recorded(r->c->target);
+	roam_debug("batch recorded at %.1f ms", since(&t0) * 1000);
+	memcpy(r->queue + r->nqueue, r->batch, r->nbatch * sizeof(*r->batch));
+	r->nqueue += r->nbatch;
+	r->nbatch = 0;
+	return 0;
+}
+
+/* RUN_BATCH messages or a second; an MDA's every message (deliver_batched) */
+static bool batch_due(const struct run *r)
+{
+	return r->nbatch == RUN_BATCH || since(&r->batch_start) >= 1.0 ||
+	       !deliver_batched(r->c->target);
+}
+
 /* the pending body is proven whole: deliver it, and it joins the batch */
 static int commit_pending(struct run *r, struct roam_error *e)
 {
@@ -74,7 +112,7 @@ static int commit_pending(struct run *r, struct roam_error *e)
 	if (!r->nbatch)
 		clock_gettime(CLOCK_MONOTONIC, &r->batch_start);
 	r->batch[r->nbatch++] = r->pending_idx;
-	return 0;
+	return batch_due(r) ? record_batch(r, e) : 0;
 }
 
 static void abort_pending(struct run *r)
@@ -191,35 +229,18 @@ static int dele(struct run *r, size_t idx, struct roam_error *e)
 	return 0;
 }
 
-/* the batch becomes durable, then recorded, then deleted: never another order */
-static int flush(struct run *r, struct roam_error *e)
+static int dele_queued(struct run *r, struct roam_error *e)
 {
 	int code = 0;
 
-	if (r->nbatch) {
-		struct timespec t0;
-
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		if (!deliver_sync(r->c->target, e))
-			return deliver_exit_code(r->c->target);
-		roam_debug("batch of %zu durable in %.1f ms", r->nbatch, since(&t0) * 1000);
-		for (size_t i = 0; i < r->nbatch; i++)
-			if (!uidl_add(r->c->uidls, r->l->msgs[r->batch[i]].uidl))
-				return roam_error_set(e, "cannot record UIDL %s",
-						      r->l->msgs[r->batch[i]].uidl),
-				       FETCH_EXIT_IOERR;
-		if (!uidl_save(r->c->uidls, e))
-			return FETCH_EXIT_IOERR;
-		roam_debug("batch recorded at %.1f ms", since(&t0) * 1000);
-	}
-	for (size_t i = 0; i < r->nbatch && !code; i++)
-		code = dele(r, r->batch[i], e);
-	r->nbatch = 0;
+	for (size_t i = 0; i < r->nqueue && !code; i++)
+		code = dele(r, r->queue[i], e);
+	r->nqueue = 0;
 	return code;
 }
 
-/* Delivered by a run before us: recorded, or (Maildir) found under its key
- * because that run died between deliver_sync and uidl_save. Not asked with
+/* Delivered by a run before us: recorded, or found under its key (a Maildir
+ * name, an mbox marker) because that run died between deliver_sync and uidl_save. Not asked with
  * check (no target), so there such a message still counts as new. */
 static bool delivered_before(struct run *r, const char *uidl, bool *found)
 {
@@ -232,7 +253,7 @@ static bool delivered_before(struct run *r, const char *uidl, bool *found)
 }
 
 /* messages a run before us delivered but could not delete; the ones only
- * found in the Maildir are recorded now, before any DELE, so that they stay
+ * found in the Maildir or mbox are recorded now, before any DELE, so that they stay
  * "delivered" even once the user has deleted them locally */
 static int sort_listing(struct run *r, struct roam_error *e)
 {
@@ -240,30 +261,33 @@ static int sort_listing(struct run *r, struct roam_error *e)
 	size_t found = 0;
 
 	r->dele = calloc(l->n ? l->n : 1, sizeof(*r->dele));
-	if (!r->dele)
+	r->queue = calloc(l->n ? l->n : 1, sizeof(*r->queue));
+	if (!r->dele || !r->queue)
 		return roam_error_set(e, "out of memory"), FETCH_EXIT_IOERR;
 	for (size_t i = 0; i < l->n; i++) {
-		bool in_maildir = false;
+		bool in_target = false;
 
-		if (!delivered_before(r, l->msgs[i].uidl, &in_maildir)) {
+		if (!delivered_before(r, l->msgs[i].uidl, &in_target)) {
 			r->st->fresh++;
 			r->st->fresh_bytes += l->msgs[i].size;
 			continue;
 		}
 		r->dele[r->ndele++] = i;
-		if (in_maildir && !uidl_add(r->c->uidls, l->msgs[i].uidl))
+		if (in_target && !uidl_add(r->c->uidls, l->msgs[i].uidl))
 			return roam_error_set(e, "cannot record UIDL %s", l->msgs[i].uidl),
 			       FETCH_EXIT_IOERR;
-		found += in_maildir;
+		found += in_target;
 	}
 	r->st->recorded_before = r->ndele;
 	r->st->found_delivered = found;
 	if (found) {
-		roam_info("%zu message%s already in the Maildir (an earlier run was interrupted): "
+		roam_info("%zu message%s already delivered (an earlier run was interrupted): "
 			  "recorded, not delivered again", found, found == 1 ? "" : "s");
 		if (!uidl_save(r->c->uidls, e))
 			return FETCH_EXIT_IOERR;
 	}
+	if (r->c->target)
+		deliver_recorded(r->c->target);
 	return 0;
 }
 
@@ -280,8 +304,7 @@ static int deliver_fresh(struct run *r, struct roam_error *e)
 			continue;
 		if ((code = fetch_one(r, i, e)) != 0)
 			break;
-		if (r->nbatch == RUN_BATCH || (r->nbatch && since(&r->batch_start) >= 1.0))
-			code = flush(r, e);
+		code = dele_queued(r, e);
 	}
 	return code;
 }
@@ -310,7 +333,9 @@ static int finish_run(struct run *r, int code, struct roam_error *e)
 	else
 		code = prove_pending(r, e);
 	/* whatever happened, what was committed becomes durable and recorded */
-	fcode = flush(r, code ? &later : e);
+	fcode = record_batch(r, code ? &later : e);
+	if (!fcode)
+		fcode = dele_queued(r, code ? &later : e);
 	if (!code)
 		code = fcode;
 	else if (fcode)
@@ -345,6 +370,7 @@ int fetch_run(const struct run_ctx *c, struct run_stats *st, struct roam_error *
 			code = st->delivered ? FETCH_EXIT_MAIL : FETCH_EXIT_NOMAIL;
 	}
 	free(r.dele);
+	free(r.queue);
 	pop3_listing_free(&l);
 	return code;
 }

@@ -11,9 +11,10 @@
  * A message is never DELEted before it is durable and recorded; a message
  * recorded but still on the server (a run that died before QUIT) is DELEted
  * without being delivered again, or skipped in keep mode. Maildir messages
- * carry their UIDL in the file name (deliver_begin_keyed), so one that a run
- * made durable but died before recording is found there (deliver_seen),
- * recorded and treated the same way. On any error the
+ * carry their UIDL in the file name, mbox messages in a marker line
+ * (deliver_begin_keyed), so one that a run made durable but died before
+ * recording is found there (deliver_seen), recorded and treated the same
+ * way. An MDA is not batched (deliver_batched). On any error the
  * messages committed so far are still synced and recorded.
  */
 #ifndef ROAM_FETCH_RUN_H
@@ -34,7 +35,7 @@ struct run_ctx {
 	struct pop3 *pop3;
 	struct deliver_target *target;	/* NULL with check */
 	struct uidl_db *uidls;
-	const char *account;		/* scopes the Maildir keys: see run.c */
+	const char *account;		/* scopes the message keys: see run.c */
 	bool keep;
 	bool check;			/* count only: no RETR, no DELE, no record */
 	const volatile sig_atomic_t *stop;	/* set by a signal: stop after this message */
@@ -48,7 +49,7 @@ struct run_stats {
 	unsigned long long delivered_bytes;
 	size_t deleted;			/* DELE sent (committed at QUIT) */
 	size_t recorded_before;		/* delivered before: in the UIDL record, or */
-	size_t found_delivered;		/* …of those, found only in the Maildir */
+	size_t found_delivered;		/* …of those, found only in the target */
 };
 
 /* Returns the exit status: FETCH_EXIT_MAIL when messages were delivered (with

@@ -259,11 +259,13 @@ static void mbox_sender_defaults_to_mailer_daemon(void **s)
 	(void)s;
 	t = deliver_open(spec("mbox", "daemon.mbox"), &e);
 	assert_true(deliver_chunks(t, bounce, 1, &e));
+	assert_true(deliver_sync(t, &e));
 	deliver_close(t);
 	assert_mbox(path_in("daemon.mbox"), "MAILER-DAEMON", "Return-Path: <>\nSubject: b\n\nx\n\n",
 		    1);
 	t = deliver_open(spec("mbox", "none.mbox"), &e);
 	assert_true(deliver_chunks(t, none, 1, &e));
+	assert_true(deliver_sync(t, &e));
 	deliver_close(t);
 	assert_mbox(path_in("none.mbox"), "MAILER-DAEMON", "Subject: n\n\nx\n\n", 1);
 }
@@ -281,6 +283,7 @@ static void mbox_repairs_a_missing_blank_line(void **s)
 	fclose(f);
 	t = deliver_open(spec("mbox", "repair.mbox"), &e);
 	assert_true(deliver_chunks(t, msg, 1, &e));
+	assert_true(deliver_sync(t, &e));
 	deliver_close(t);
 	text = slurp(path_in("repair.mbox"), NULL);
 	assert_non_null(strstr(text, "no newline\n\nFrom MAILER-DAEMON "));
@@ -331,6 +334,7 @@ static void mbox_waits_for_no_stale_dotlock(void **s)
 	close(fd);
 	t = deliver_open(spec("mbox", "stale.mbox"), &e);
 	assert_true(deliver_chunks(t, msg, 1, &e));
+	assert_true(deliver_sync(t, &e));
 	deliver_close(t);
 	assert_mbox(path_in("stale.mbox"), "MAILER-DAEMON", "Subject: s\n\nx\n\n", 1);
 	assert_int_equal(access(path_in("stale.mbox.lock"), F_OK), -1);
@@ -368,6 +372,7 @@ static void mbox_waits_for_a_locking_reader(void **s)
 	assert_int_equal(read(ready[0], &c, 1), 1);
 	t = deliver_open(spec("mbox", "held.mbox"), &e);
 	assert_true(deliver_chunks(t, msg, 1, &e));
+	assert_true(deliver_sync(t, &e));
 	deliver_close(t);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_int_equal(status, 0);
@@ -546,6 +551,7 @@ static void unsynced_or_unkeyed_is_not_seen(void **s)
 	static const char *const msg[] = { "Subject: u\r\n\r\nx\r\n" };
 	struct deliver_target *t;
 	struct deliver_msg *m;
+	char *text;
 	struct roam_error e = { .msg = "" };
 
 	(void)s;
@@ -562,11 +568,21 @@ static void unsynced_or_unkeyed_is_not_seen(void **s)
 	assert_non_null(strstr(e.msg, "no message key"));
 	assert_false(deliver_seen(t, ""));
 	deliver_close(t);
-	/* mbox and MDA keep no keys */
+	/* an mbox without a journal (test_fetch_mbox.c has it) and an MDA keep no keys */
 	t = deliver_open(spec("mbox", "unseen.mbox"), &e);
 	m = deliver_begin_keyed(t, "k", &e);
 	assert_true(deliver_commit(m, &e));
+	assert_true(deliver_sync(t, &e));
 	assert_false(deliver_seen(t, "k"));
+	deliver_close(t);
+	text = slurp(path_in("unseen.mbox"), NULL);
+	assert_null(strstr(text, "X-Roam"));
+	free(text);
+	t = deliver_open("mda:cat >/dev/null", &e);
+	m = deliver_begin_keyed(t, "k", &e);
+	assert_true(deliver_commit(m, &e));
+	assert_false(deliver_seen(t, "k"));
+	assert_false(deliver_batched(t));
 	deliver_close(t);
 }
 

@@ -1,0 +1,522 @@
+/* SPDX-License-Identifier: MIT */
+/* fetch/deliver for mbox: batches with marker lines, the journal, and the
+ * repair of a run killed with SIGKILL (a real child process, really killed)
+ * before, after and in the middle of its deliver_sync; other mail after the
+ * batch, a forged marker, an mbox rewritten by a reader, a dead lock owner.
+ * The kill in the middle of flipping markers and the mail a reader adds are
+ * written by hand: no real part stops between two pwrites on demand. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../fetch/deliver.h"
+#include "exits.h"
+
+static char dir[] = "/tmp/roam-test-mbox.XXXXXX";
+static const char old_mail[] = "From a Wed Nov 25 16:40:00 2026\nSubject: old\n\nbody\n\n";
+
+static int setup(void **s)
+{
+	(void)s;
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **s)
+{
+	char cmd[sizeof(dir) + 16];
+
+	(void)s;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static char *path_in(const char *name)
+{
+	static char p[2][sizeof(dir) + 256];
+	static int i;
+
+	i = !i;
+	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
+	return p[i];
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	if (len)
+		*len = (size_t)n;
+	return buf;
+}
+
+static void put(const char *path, const char *text, const char *mode)
+{
+	FILE *f = fopen(path, mode);
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static size_t occurrences(const char *text, const char *what)
+{
+	size_t n = 0;
+
+	for (const char *p = text; (p = strstr(p, what)); p++)
+		n++;
+	return n;
+}
+
+/* the path of account "acct"'s journal in the state directory, or "" */
+static const char *journal(void)
+{
+	static char found[sizeof(dir) + 300];
+	DIR *d = opendir(path_in("state"));
+	struct dirent *de;
+
+	found[0] = '\0';
+	while (d && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+
+		if (n > 13 && strcmp(de->d_name + n - 13, ".mbox-journal") == 0)
+			snprintf(found, sizeof(found), "%s/%s", path_in("state"), de->d_name);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static struct deliver_target *open_mbox(const char *name, struct roam_error *e)
+{
+	char spec[sizeof(dir) + 300];
+	struct deliver_target *t;
+
+	snprintf(spec, sizeof(spec), "mbox:%s", path_in(name));
+	t = deliver_open(spec, e);
+	if (t && !deliver_journal(t, path_in("state"), "acct", e)) {
+		deliver_close(t);
+		return NULL;
+	}
+	return t;
+}
+
+static void deliver_keyed(struct deliver_target *t, const char *key)
+{
+	struct roam_error e = { "" };
+	char text[200];
+	struct deliver_msg *m = deliver_begin_keyed(t, key, &e);
+
+	assert_non_null(m);
+	snprintf(text, sizeof(text), "Subject: %s\r\n\r\nFrom the body of %s\r\n", key, key);
+	assert_true(deliver_write(m, text, strlen(text), &e));
+	assert_true(deliver_commit(m, &e));
+}
+
+/* A run in a child: nkeys keyed messages k1…kN, deliver_sync when synced,
+ * then (partial) the first 300 000 bytes of one more, kp; then SIGKILL,
+ * whatever it is doing, as kill -9 would. */
+static void killed_run(const char *name, int nkeys, bool synced, bool partial)
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct roam_error e = { "" };
+		struct deliver_target *t = open_mbox(name, &e);
+		static char big[100000];
+		char key[16];
+
+		if (!t)
+			_exit(1);
+		for (int i = 1; i <= nkeys; i++) {
+			snprintf(key, sizeof(key), "k%d", i);
+			deliver_keyed(t, key);
+		}
+		if (synced && !deliver_sync(t, &e))
+			_exit(2);
+		if (partial) {
+			struct deliver_msg *m = deliver_begin_keyed(t, "kp", &e);
+
+			memset(big, 'y', sizeof(big));
+			for (int i = 0; m && i < 3; i++)
+				deliver_write(m, big, sizeof(big), &e);
+		}
+		raise(SIGKILL);
+		_exit(3);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+static void assert_seen(struct deliver_target *t, const char *keys, bool want)
+{
+	char copy[100], *save = NULL;
+
+	snprintf(copy, sizeof(copy), "%s", keys);
+	for (char *k = strtok_r(copy, " ", &save); k; k = strtok_r(NULL, " ", &save))
+		if (deliver_seen(t, k) != want)
+			fail_msg("deliver_seen(%s) should be %s", k, want ? "true" : "false");
+}
+
+/* ---- a batch that runs to the end ------------------------------------------ */
+
+static void markers_flip_at_sync_and_the_journal_goes_when_recorded(void **s)
+{
+	struct roam_error e = { "" };
+	struct deliver_target *t;
+	char *text, lock[64];
+	int n;
+
+	(void)s;
+	put(path_in("flip.mbox"), old_mail, "w");
+	t = open_mbox("flip.mbox", &e);
+	assert_non_null(t);
+	deliver_keyed(t, "k1");
+	deliver_keyed(t, "k2");
+	/* the batch keeps the mailbox locked, by a lock that names us */
+	text = slurp(path_in("flip.mbox.lock"), NULL);
+	n = snprintf(lock, sizeof(lock), "%ld ", (long)getpid());
+	assert_memory_equal(text, lock, (size_t)n);
+	free(text);
+	text = slurp(path_in("flip.mbox"), NULL);
+	assert_int_equal(occurrences(text, "\nX-Roam-Tmp: "), 2);
+	assert_int_equal(occurrences(text, "X-Roam-Key"), 0);
+	assert_string_not_equal(journal(), "");
+	free(text);
+	assert_true(deliver_sync(t, &e));
+	text = slurp(path_in("flip.mbox"), NULL);
+	assert_memory_equal(text, old_mail, strlen(old_mail));
+	assert_int_equal(occurrences(text, "X-Roam-Tmp"), 0);
+	/* right after each From_ line, and the body's From quoted */
+	assert_int_equal(occurrences(text, " 2026\nX-Roam-Key: "), 2);
+	assert_int_equal(occurrences(text, "\n>From the body of k"), 2);
+	free(text);
+	assert_int_equal(access(path_in("flip.mbox.lock"), F_OK), -1);
+	assert_string_not_equal(journal(), "");
+	deliver_recorded(t);
+	assert_string_equal(journal(), "");
+	deliver_close(t);
+}
+
+static void close_without_sync_truncates_the_batch(void **s)
+{
+	struct roam_error e = { "" };
+	struct deliver_target *t;
+	char *text;
+
+	(void)s;
+	put(path_in("undo.mbox"), old_mail, "w");
+	t = open_mbox("undo.mbox", &e);
+	deliver_keyed(t, "k1");
+	deliver_keyed(t, "k2");
+	deliver_close(t);
+	text = slurp(path_in("undo.mbox"), NULL);
+	assert_string_equal(text, old_mail);
+	free(text);
+	assert_int_equal(access(path_in("undo.mbox.lock"), F_OK), -1);
+}
+
+/* ---- runs killed with SIGKILL ---------------------------------------------- */
+
+static void killed_before_sync_is_cut_off(void **s)
+{
+	struct roam_error e = { "" };
+	struct deliver_target *t;
+	char *text;
+
+	(void)s;
+	put(path_in("cut.mbox"), old_mail, "w");
+	killed_run("cut.mbox", 3, false, true);
+	/* the dead run's dot lock is still there, and names a process that is gone */
+	assert_int_equal(access(path_in("cut.mbox.lock"), F_OK), 0);
+	t = open_mbox("cut.mbox", &e);
+	assert_non_null(t);
+	assert_seen(t, "k1 k2 k3 kp", false);
+	text = slurp(path_in("cut.mbox"), NULL);
+	assert_string_equal(text, old_mail);
+	free(text);
+	assert_string_equal(journal(), "");
+	assert_int_equal(access(path_in("cut.mbox.lock"), F_OK), -1);
+	/* and the mailbox takes mail again */
+	deliver_keyed(t, "k1");
+	assert_true(deliver_sync(t, &e));
+	deliver_recorded(t);
+	deliver_close(t);
+	text = slurp(path_in("cut.mbox"), NULL);
+	assert_int_equal(occurrences(text, "\nFrom "), 1);
+	free(text);
+}
+
+static void killed_after_sync_is_found(void **s)
+{
+	struct roam_error e = { "" };
+	struct deliver_target *t;
+	char *before, *after;
+
+	(void)s;
+	put(path_in("found.mbox"), old_mail, "w");
+	killed_run("found.mbox", 3, true, false);
+	before = slurp(path_in("found.mbox"), NULL);
+	t = open_mbox("found.mbox", &e);
+	assert_non_null(t);
+	assert_seen(t, "k1 k2 k3", true);
+	assert_seen(t, "k4 k", false);
+	after = slurp(path_in("found.mbox"), NULL);
+	assert_string_equal(after, before);
+	free(before);
+	free(after);
+	/* kept until the caller has recorded them */
+	assert_string_not_equal(journal(), "");
+	deliver_recorded(t);
+	assert_string_equal(journal(), "");
+	deliver_close(t);
+}
+
+/* the nonce of the batch in text: after the first marker */
+static void nonce_of(const char *text, char *nonce)
+{
+	const char *m = strstr(text, "X-Roam-");
+
+	assert_non_null(m);
+	memcpy(nonce, m + 12, 16);
+	nonce[16] = '\0';
+}
+
+static void killed_while_flipping_keeps_the_flipped(void **s)
+{
+	struct roam_error e = { "" };
+	struct deliver_target *t;
+	char *text, nonce[17], tail[100];
+	size_t len;
+
+	(void)s;
+	put(path_in("mid.mbox"), old_mail, "w");
+	killed_run("mid.mbox", 3, true, false);
+	text = slurp(path_in("mid.mbox"), &len);
+	nonce_of(text, nonce);
+	/* as if killed after the first flip: k2 and k3 still Tmp, and a last
+	 * message cut short */
+	char *second = strstr(text, "X-Roam-Key: ");
+
+	second = strstr(second + 1, "X-Roam-Key: ");
+	memcpy(second + 7, "Tmp", 3);
+	memcpy(strstr(second + 1, "X-Roam-Key: ") + 7, "Tmp", 3);
+	char *cut_at = second;
+
+	while (cut_at[-1] != '\n' || strncmp(cut_at, "From ", 5) != 0)
+		cut_at--;
+	size_t keep = (size_t)(cut_at - text);
+
+	put(path_in("mid.mbox"), text, "w");
+	snprintf(tail, sizeof(tail), "From x Wed Nov 25 16:40:00 2026\nX-Roam-Tmp: %s k4\nSubj",
+		 nonce);
+	put(path_in("mid.mbox"), tail, "a");
+	t = open_mbox("mid.mbox", &e);
+	assert_non_null(t);
+	assert_seen(t, "k1", true);
+	assert_seen(t, "k2 k3 k4", false);
+	free(text);
+	text = slurp(path_in("mid.mbox"), &len);
+	assert_int_equal(len, keep);
+	assert_int_equal(occurrences(text, "X-Roam-Key"), 1);
+	assert_int_equal(occurrences(text, "X-Roam-Tmp"), 0);
+	free(text);
+	deliver_recorded(t);
+	deliver_close(t);
+}
+
+/* ---- what the batch cannot vouch for --------------------------------------- */
+
+static void mail_after_the_batch_is_never_cut(void **s)
+{
+	static const char local[] = "\nFrom local Wed Nov 25 16:41:00 2026\nSubject: local\n\nhi\n\n";
+	struct roam_error e = { "" };
+	struct deliver_target *t;
+	char *before, *after;
+
+	(void)s;
+	put(path_in("other.mbox"), old_mail, "w");
+	killed_run("other.mbox", 2, false, true);
+	put(path_in("other.mbox"), local, "a");
+	unlink(path_in("other.mbox.lock"));	/* as the local MDA would, after its delivery */
+	before = slurp(path_in("other.mbox"), NULL);
+	t = open_mbox("other.mbox", &e);
+	assert_non_null(t);
+	assert_seen(t, "k1 k2 kp", false);
+	after = slurp(path_in("other.mbox"), NULL);
+	assert_string_equal(after, before);
+	assert_non_null(strstr(after, "\nhi\n\n"));
+	free(before);
+	free(after);
+	assert_string_equal(journal(), "");
+	deliver_close(t);
+}
+
+static void a_forged_marker_is_not_ours(void **s)
+{
+	static const char forged[] = "From evil Wed Nov 25 16:41:00 2026\n"
+				     "X-Roam-Key: 0123456789abcdef k9\nSubject: x\n\nx\n\n";
+	struct roam_error e = { "" };
+	struct deliver_target *t;
+	char *text, nonce[17], same[200];
+
+	(void)s;
+	put(path_in("forged.mbox"), old_mail, "w");
+	killed_run("forged.mbox", 1, true, false);
+	put(path_in("forged.mbox"), forged, "a");
+	text = slurp(path_in("forged.mbox"), NULL);
+	nonce_of(text, nonce);
+	free(text);
+	assert_string_not_equal(nonce, "0123456789abcdef");
+	/* only a marker right after a From_ line counts, even with our nonce */
+	snprintf(same, sizeof(same), "From evil Wed Nov 25 16:41:00 2026\nSubject: x\n"
+		 "X-Roam-Key: %s k8\n\nx\n\n", nonce);
+	put(path_in("forged.mbox"), same, "a");
+	t = open_mbox("forged.mbox", &e);
+	assert_non_null(t);
+	assert_seen(t, "k1", true);
+	assert_seen(t, "k9 k8", false);
+	deliver_recorded(t);
+	deliver_close(t);
+}
+
+static void a_rewritten_mbox_is_searched_whole(void **s)
+{
+	struct roam_error e = { "" };
+	struct deliver_target *t;
+	char *text, *after;
+	size_t len;
+
+	(void)s;
+	put(path_in("moved.mbox"), old_mail, "w");
+	killed_run("moved.mbox", 2, true, false);
+	/* a reader dropped the old message and wrote the rest to a new file */
+	text = slurp(path_in("moved.mbox"), &len);
+	put(path_in("moved.new"), text + strlen(old_mail), "w");
+	assert_int_equal(rename(path_in("moved.new"), path_in("moved.mbox")), 0);
+	t = open_mbox("moved.mbox", &e);
+	assert_non_null(t);
+	assert_seen(t, "k1 k2", true);
+	after = slurp(path_in("moved.mbox"), NULL);
+	assert_string_equal(after, text + strlen(old_mail));
+	free(text);
+	free(after);
+	deliver_recorded(t);
+	deliver_close(t);
+}
+
+static void a_journal_of_another_mbox_is_dropped(void **s)
+{
+	struct roam_error e = { "" };
+	struct deliver_target *t;
+
+	(void)s;
+	killed_run("first.mbox", 1, true, false);
+	assert_string_not_equal(journal(), "");
+	t = open_mbox("second.mbox", &e);
+	assert_non_null(t);
+	assert_seen(t, "k1", false);
+	assert_string_equal(journal(), "");
+	deliver_close(t);
+}
+
+static void a_corrupt_journal_is_an_error(void **s)
+{
+	struct roam_error e = { "" };
+	struct deliver_target *t;
+	char path[sizeof(dir) + 300];
+
+	(void)s;
+	killed_run("bad.mbox", 1, true, false);
+	snprintf(path, sizeof(path), "%s", journal());
+	put(path, "roam-fetch mbox journal 1\nnot numbers\n/x\n", "w");
+	t = open_mbox("bad.mbox", &e);
+	assert_null(t);
+	assert_non_null(strstr(e.msg, ".mbox-journal: not a roam-fetch mbox journal"));
+	unlink(path);
+}
+
+/* a lock whose owner lives is waited for, not broken */
+static void a_live_lock_owner_is_waited_for(void **s)
+{
+	struct roam_error e = { "" };
+	struct deliver_target *t;
+	int ready[2], status;
+	char c, *text;
+	pid_t pid;
+
+	(void)s;
+	assert_int_equal(pipe(ready), 0);
+	pid = fork();
+	if (pid == 0) {
+		char host[HOST_NAME_MAX + 1] = "", owner[HOST_NAME_MAX + 32];
+		int fd = open(path_in("live.mbox.lock"), O_CREAT | O_EXCL | O_WRONLY, 0644);
+
+		gethostname(host, sizeof(host) - 1);
+		int n = snprintf(owner, sizeof(owner), "%ld %s\n", (long)getpid(), host);
+
+		if (fd < 0 || write(fd, owner, (size_t)n) != n || write(ready[1], "r", 1) != 1)
+			_exit(1);
+		usleep(300 * 1000);
+		put(path_in("live.mbox"), "From owner Wed Nov 25 16:40:00 2026\n\nmine\n\n", "w");
+		unlink(path_in("live.mbox.lock"));
+		_exit(0);
+	}
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	t = open_mbox("live.mbox", &e);
+	deliver_keyed(t, "k1");
+	assert_true(deliver_sync(t, &e));
+	deliver_recorded(t);
+	deliver_close(t);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(status, 0);
+	text = slurp(path_in("live.mbox"), NULL);
+	assert_memory_equal(text, "From owner ", 11);
+	assert_non_null(strstr(text, "\nmine\n\nFrom MAILER-DAEMON "));
+	free(text);
+	close(ready[0]);
+	close(ready[1]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(markers_flip_at_sync_and_the_journal_goes_when_recorded),
+		cmocka_unit_test(close_without_sync_truncates_the_batch),
+		cmocka_unit_test(killed_before_sync_is_cut_off),
+		cmocka_unit_test(killed_after_sync_is_found),
+		cmocka_unit_test(killed_while_flipping_keeps_the_flipped),
+		cmocka_unit_test(mail_after_the_batch_is_never_cut),
+		cmocka_unit_test(a_forged_marker_is_not_ours),
+		cmocka_unit_test(a_rewritten_mbox_is_searched_whole),
+		cmocka_unit_test(a_journal_of_another_mbox_is_dropped),
+		cmocka_unit_test(a_corrupt_journal_is_an_error),
+		cmocka_unit_test(a_live_lock_owner_is_waited_for),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
