@@ -28,7 +28,7 @@ struct deliver_target *deliver_open(const char *spec, struct roam_error *e);
 enum { DELIVER_TIMEOUT_DEFAULT = 60 };
 
 /* An MDA that reads nothing for this many seconds, or has not exited this long
- * after its input ended, is killed with its process group: a delivery failure
+ * after it read all its input, is killed with its process group: a delivery failure
  * (FETCH_EXIT_DELIVERY), the message stays on the server. The `timeout` key;
  * DELIVER_TIMEOUT_DEFAULT until set. */
 void deliver_set_timeout(struct deliver_target *t, int seconds);
@@ -80,9 +80,10 @@ bool deliver_batched(const struct deliver_target *t);
  * and >From quoting (mboxrd). On false the message must still be aborted. */
 bool deliver_write(struct deliver_msg *m, const char *data, size_t len, struct roam_error *e);
 
-/* Finishes a message: Maildir tmp→new, mbox append, MDA exit 0 (the exit status
- * alone decides: an MDA that exits 0 without reading everything has accepted
- * the message; a write to it never raises SIGPIPE). After it returns
+/* Finishes a message: Maildir tmp→new, mbox append, MDA exit 0 (the MDA
+ * starts only now, with the whole message spooled as its stdin; the exit
+ * status alone decides: an MDA that exits 0 without reading everything has
+ * accepted the message). After it returns
  * true the message is delivered but may not yet be durable: deliver_sync makes
  * every committed message durable (fsync, dir fsync) — call it before recording
  * UIDLs. (A Maildir message moves from tmp/ into new/ in deliver_sync, after

@@ -15,7 +15,7 @@
 #include "exits.h"
 #include "fdio.h"
 
-/* ---- output: a fixed buffer in front of the file or the MDA ------------- */
+/* ---- output: a fixed buffer in front of the file (the MDA's: its spool) -- */
 
 bool deliver_out_flush(struct deliver_msg *m, struct roam_error *e)
 {
@@ -24,12 +24,6 @@ bool deliver_out_flush(struct deliver_msg *m, struct roam_error *e)
 
 	if (m->buffered == 0)
 		return true;
-	if (t->kind == MDA) {
-		ok = mda_send(m, m->buf, m->buffered, e);
-		m->buffered = 0;
-		m->failed = m->failed || !ok;
-		return ok;
-	}
 	ok = roam_write_all(m->fd, m->buf, m->buffered);
 	m->buffered = 0;
 	if (!ok) {

@@ -77,7 +77,7 @@ struct deliver_target {
 
 struct deliver_msg {
 	struct deliver_target *t;
-	int fd;			/* tmp file, mbox or socket to the MDA */
+	int fd;			/* tmp file, mbox or the MDA's spool */
 	bool failed;
 	/* filters */
 	bool cr;		/* the last chunk ended in CR */
@@ -97,7 +97,6 @@ struct deliver_msg {
 	off_t mark;		/* its marker line, or -1 */
 	/* MDA */
 	pid_t pid;
-	bool mda_gone;		/* the MDA closed its stdin; the rest is discarded */
 	size_t buffered;
 	char buf[OUT_BUF];
 };
@@ -147,7 +146,6 @@ void seen_sort(struct deliver_target *t);
 
 /* deliver_mda.c */
 bool mda_begin(struct deliver_msg *m, struct roam_error *e);
-bool mda_send(struct deliver_msg *m, const char *p, size_t len, struct roam_error *e);
 bool mda_commit(struct deliver_msg *m, struct roam_error *e);
 void mda_abort(struct deliver_msg *m);
 

@@ -290,7 +290,7 @@ static bool flip_marks(struct deliver_target *t, struct roam_error *e)
 		    memcmp(have, MBOX_MARK_TMP, sizeof(have)) != 0)
 			return deliver_fail(t, FETCH_EXIT_IOERR, e, "changed under our lock:",
 					    t->where, EIO);
-		if (pwrite(t->mb.fd, MBOX_MARK_KEY + MBOX_MARK_FLIP, 3, at + MBOX_MARK_FLIP) != 3)
+		if (pwrite(t->mb.fd, &MBOX_MARK_KEY[MBOX_MARK_FLIP], 3, at + MBOX_MARK_FLIP) != 3)
 			return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot patch", t->where, errno);
 	}
 	return true;

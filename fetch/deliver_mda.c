@@ -2,19 +2,25 @@
 /*
  * deliver_mda.c — a message to `sh -c COMMAND` on its stdin; exit 0 = delivered.
  *
- * The MDA runs in a process group of its own: when the shell does not exec the
- * command (a pipeline, a script), killing the shell alone would leave its
- * children to see end of input and file a truncated message. Abort and the
- * timeout kill the whole group. An MDA that neither reads for `timeout`
- * seconds nor exits within `timeout` seconds of its input's end is killed:
- * a delivery failure, the message stays on the server.
+ * The message is first spooled to an unlinked file in $TMPDIR (or /tmp), and
+ * the MDA starts only at deliver_commit, when the message is whole and the
+ * server has confirmed it, with that file as its stdin. So no MDA ever sees a
+ * part of a message as the whole: not when the connection breaks, and not
+ * when roam-fetch is killed (a pipe to a running MDA would end early then,
+ * and the MDA would file what it got). The MDA runs in a process group of its
+ * own, so that the timeout kills a pipeline or script as a whole. It may go
+ * `timeout` seconds without reading (its position in the shared file tells),
+ * and has `timeout` seconds to exit once it has read everything.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/pidfd.h>
-#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,21 +30,49 @@
 
 extern char **environ;
 
-/* sh -c COMMAND with the message on stdin: a socket, so that writes to an MDA
- * that has exited fail with EPIPE instead of raising SIGPIPE (MSG_NOSIGNAL) */
+enum { MDA_TICK_MS = 100 };	/* how often a waiting MDA's progress is looked at */
+
+static const char *spool_dir(void)
+{
+	const char *d = getenv("TMPDIR");
+
+	return d && *d == '/' ? d : "/tmp";
+}
+
+/* an unlinked file: nothing to clean up after a crash */
 bool mda_begin(struct deliver_msg *m, struct roam_error *e)
+{
+	const char *dir = spool_dir();
+	char path[4096];
+
+	m->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (m->fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		snprintf(path, sizeof(path), "%s/roam-fetch.XXXXXX", dir);
+		m->fd = mkostemp(path, O_CLOEXEC);
+		if (m->fd >= 0)
+			unlink(path);
+	}
+	if (m->fd < 0)
+		return deliver_fail(m->t, FETCH_EXIT_IOERR, e, "cannot spool the message in", dir,
+				    errno);
+	return true;
+}
+
+/* sh -c COMMAND, stdin the spool (sharing its file position with m->fd), with
+ * default signals, whatever roam-fetch ignores, in a new process group
+ * (pgid = its pid) that a timeout can kill as a whole */
+static bool mda_spawn(struct deliver_msg *m, struct roam_error *e)
 {
 	struct deliver_target *t = m->t;
 	char *argv[] = { "sh", "-c", t->where, NULL };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t all, none;
-	int sv[2], err;
+	int err;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot start", t->where, errno);
-	/* the MDA starts with default signals, whatever roam-fetch ignores, in
-	 * a new process group (pgid = its pid) that abort can kill as a whole */
+	if (lseek(m->fd, 0, SEEK_SET) < 0)
+		return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot rewind the spool for", t->where,
+				    errno);
 	sigfillset(&all);
 	sigemptyset(&none);
 	posix_spawnattr_init(&attr);
@@ -48,17 +82,14 @@ bool mda_begin(struct deliver_msg *m, struct roam_error *e)
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
 					       POSIX_SPAWN_SETPGROUP);
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, sv[1], 0);
+	posix_spawn_file_actions_adddup2(&fa, m->fd, 0);
 	err = posix_spawn(&m->pid, "/bin/sh", &fa, &attr, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
-	close(sv[1]);
-	m->fd = sv[0];
 	if (err) {
 		m->pid = 0;
 		return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot start", t->where, err);
 	}
-	shutdown(m->fd, SHUT_RD);
 	return true;
 }
 
@@ -67,49 +98,6 @@ static bool mda_timed_out(struct deliver_msg *m, const char *what, struct roam_e
 	m->t->exit_code = FETCH_EXIT_DELIVERY;
 	return roam_error_set(e, "MDA '%s' %s for %d s: killed; the message stays on the server",
 			      m->t->where, what, m->t->timeout);
-}
-
-/* waits until fd is ready for events; false after the timeout (errno 0) or
- * on an error */
-static bool wait_ready(int fd, short events, int timeout_s)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	int n;
-
-	while ((n = poll(&p, 1, timeout_s * 1000)) < 0 && errno == EINTR)
-		;
-	if (n == 0)
-		errno = 0;
-	return n > 0;
-}
-
-/* send(MSG_NOSIGNAL), not write: an MDA that exits early must give EPIPE,
- * not a SIGPIPE that kills roam-fetch. Non-blocking, so that an MDA that
- * stops reading cannot hold us longer than the timeout. */
-bool mda_send(struct deliver_msg *m, const char *p, size_t len, struct roam_error *e)
-{
-	while (len > 0 && !m->mda_gone) {
-		ssize_t n = send(m->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
-			m->mda_gone = true;	/* its exit status decides */
-			return true;
-		}
-		if (n < 0 && errno == EAGAIN) {
-			if (wait_ready(m->fd, POLLOUT, m->t->timeout))
-				continue;
-			if (errno == 0)
-				return mda_timed_out(m, "read nothing", e);
-		}
-		if (n < 0)
-			return deliver_fail(m->t, FETCH_EXIT_IOERR, e, "cannot write to", m->t->where,
-					    errno);
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
 }
 
 static int mda_reap(struct deliver_msg *m)
@@ -129,57 +117,77 @@ static void mda_kill(struct deliver_msg *m)
 	mda_reap(m);
 }
 
-/* Without a pidfd (a kernel before 5.3, valgrind): waitpid(WNOHANG) with
- * pauses from 1 ms growing to 64 ms, until the deadline */
-static bool mda_poll_exit(struct deliver_msg *m, int *status)
+/* whether the MDA exited within ms: a poll on its pidfd, or without one (a
+ * kernel before 5.3, valgrind) a waitpid(WNOHANG) after a pause */
+static bool mda_exited(struct deliver_msg *m, int pidfd, int ms, int *status)
 {
-	struct timespec now, end, pause = { .tv_nsec = 1000 * 1000 };
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
 	pid_t got;
 
-	*status = 0;	/* as mda_reap: what waitpid leaves when it fails */
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += m->t->timeout;
-	for (;;) {
-		while ((got = waitpid(m->pid, status, WNOHANG)) < 0 && errno == EINTR)
-			;
-		if (got != 0) {
-			m->pid = 0;
-			return true;
-		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+	if (pidfd >= 0) {
+		if (poll(&p, 1, ms) <= 0)
 			return false;
-		nanosleep(&pause, NULL);
-		if (pause.tv_nsec < 64 * 1000 * 1000)
-			pause.tv_nsec *= 2;
+		*status = mda_reap(m);
+		return true;
 	}
+	while ((got = waitpid(m->pid, status, WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (got != 0) {
+		m->pid = 0;
+		return true;
+	}
+	nanosleep(&(struct timespec){ .tv_nsec = ms * 1000L * 1000 }, NULL);
+	return false;
 }
 
-/* until the MDA exits, at most the timeout; false when it did not */
-static bool mda_wait(struct deliver_msg *m, int *status)
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* until the MDA exits; NULL, or why it was given up (then it still runs) */
+static const char *mda_wait(struct deliver_msg *m, off_t size, int *status)
 {
 	int pidfd = pidfd_open(m->pid, 0);
-	bool exited;
+	off_t read_to = 0, at;
+	double last = now_s();
+	const char *why = NULL;
 
-	if (pidfd < 0)
-		return mda_poll_exit(m, status);
-	exited = wait_ready(pidfd, POLLIN, m->t->timeout);
-	close(pidfd);
-	if (exited)
-		*status = mda_reap(m);
-	return exited;
+	*status = 0;	/* as mda_reap: what waitpid leaves when it fails */
+	while (!mda_exited(m, pidfd, MDA_TICK_MS, status)) {
+		/* the MDA moves the file position it shares with m->fd */
+		at = lseek(m->fd, 0, SEEK_CUR);
+		if (at != read_to) {
+			read_to = at;
+			last = now_s();
+		} else if (now_s() - last >= m->t->timeout) {
+			why = at >= size ? "did not exit" : "read nothing";
+			break;
+		}
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	return why;
 }
 
 bool mda_commit(struct deliver_msg *m, struct roam_error *e)
 {
 	struct deliver_target *t = m->t;
+	const char *why;
+	struct stat st;
 	int status;
 
-	close(m->fd);	/* end of file for the MDA */
-	m->fd = -1;
-	if (!mda_wait(m, &status)) {
+	if (fstat(m->fd, &st) < 0)
+		return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot stat the spool for", t->where,
+				    errno);
+	if (!mda_spawn(m, e))
+		return false;
+	if ((why = mda_wait(m, st.st_size, &status))) {
 		mda_kill(m);
-		return mda_timed_out(m, "did not exit", e);
+		return mda_timed_out(m, why, e);
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return true;
@@ -191,8 +199,7 @@ bool mda_commit(struct deliver_msg *m, struct roam_error *e)
 			      t->where, WTERMSIG(status));
 }
 
-/* killed before its stdin closes: at end of file it (or a command of its
- * pipeline) might deliver a part */
+/* before deliver_commit nothing was started; the spool goes with m->fd */
 void mda_abort(struct deliver_msg *m)
 {
 	if (m->pid > 0)

@@ -245,9 +245,10 @@ done
 
 # ---- kill -9 into an MDA ---------------------------------------------------------
 
-# An MDA's delivery is out of our hands once it exits 0, so its UIDL is
-# recorded at once, not in batches: a kill can deliver at most the one message
-# whose record it interrupted again, never lose one.
+# An MDA starts only once its message is whole (spooled), and its UIDL is
+# recorded as soon as it exits 0, not in batches. A kill while it runs leaves
+# it to finish: that one message is delivered again by the next run, whole;
+# never a part, never a loss.
 mda_trial() {
 	local c out pid k delay rc dups
 	c=$(conf "mdakill$1")
@@ -270,13 +271,15 @@ mda_trial() {
 	server_empty || return 1
 	digests "$out" | sort -u >"$LAB_TMP/got" &&
 		[ -z "$(comm -23 "$LAB_TMP/orig" "$LAB_TMP/got")" ] || { echo "lost mail"; return 1; }
+	[ -z "$(comm -13 "$LAB_TMP/orig" "$LAB_TMP/got")" ] ||
+		{ echo "an MDA got part of a message as a whole one"; return 1; }
 	dups=$(( $(ls "$out" | wc -l) - $(wc -l <"$LAB_TMP/orig") ))
 	MDA_DUPS=$((MDA_DUPS + dups))
 	[ "$dups" -le 2 ] || { echo "$dups delivered twice after two kills"; return 1; }
 }
 MDA_DUPS=0
 for ((i = 1; i <= MDA_TRIALS; i++)); do
-	ok "MDA kill -9 trial $i: nothing lost, at most one message twice per kill" mda_trial "$i"
+	ok "MDA kill -9 trial $i: nothing lost or cut, at most one message twice per kill" mda_trial "$i"
 done
 note "MDA kill -9 trials: $MDA_DUPS message(s) delivered twice after $((2 * MDA_TRIALS)) kills"
 

@@ -766,8 +766,7 @@ static void mda_failure_is_delivery_error(void **s)
 	deliver_close(t);
 }
 
-/* a big message to an MDA that never reads: EPIPE, not SIGPIPE; the exit
- * status still decides */
+/* a big message to an MDA that never reads: its exit status decides */
 static void mda_exiting_early_does_not_kill_us(void **s)
 {
 	static char big[256 * 1024];
@@ -832,38 +831,68 @@ static void mda_all_gone(int rfd)
 	close(rfd);
 }
 
-/* A pipeline: sh forks instead of exec'ing, so killing sh alone would leave
- * the second command to see end of input and file the part it got. Abort
- * kills the MDA's whole process group: no file. */
-static void mda_pipeline_abort_leaves_no_file(void **s)
+/* roam-fetch killed (SIGKILL, in a child) in the middle of a message: the
+ * MDA, a pipeline that would file what it got at end of input, never starts,
+ * so no part of a message is ever delivered as a whole one */
+static void mda_never_sees_a_part(void **s)
 {
 	static char part[100 * 1024];
-	char cmd[sizeof(dir) + 300], c;
-	struct deliver_target *t;
-	struct deliver_msg *m;
-	struct roam_error e;
-	int wfd, rfd = mda_watch(&wfd);
+	char cmd[sizeof(dir) + 300];
+	int status;
+	pid_t pid;
 
 	(void)s;
 	memset(part, 'p', sizeof(part));
-	/* the second command says (a byte on the watch pipe) once the message
-	 * reaches it, then files what it gets at end of input */
-	snprintf(cmd, sizeof(cmd),
-		 "mda:cat | { IFS= read -r l; printf x >&%d; m=$(cat); printf '%%s' \"$l$m\" >%s; }",
-		 wfd, path_in("pipeline"));
-	t = deliver_open(cmd, &e);
-	assert_non_null(t);
-	m = deliver_begin(t, &e);
-	close(wfd);
-	assert_non_null(m);
-	assert_true(deliver_write(m, "Subject: p\r\n\r\n", 14, &e));
-	/* more than the output buffer: part of it reaches the pipeline */
-	assert_true(deliver_write(m, part, sizeof(part), &e));
-	assert_int_equal(read(rfd, &c, 1), 1);
-	deliver_abort(m);
-	mda_all_gone(rfd);
+	snprintf(cmd, sizeof(cmd), "mda:cat | cat >%s", path_in("pipeline"));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct roam_error e = { .msg = "" };
+		struct deliver_target *t = deliver_open(cmd, &e);
+		struct deliver_msg *m = t ? deliver_begin(t, &e) : NULL;
+
+		/* more than the output buffer: part of it has left the process */
+		if (!m || !deliver_write(m, "Subject: p\r\n\r\n", 14, &e) ||
+		    !deliver_write(m, part, sizeof(part), &e))
+			_exit(1);
+		raise(SIGKILL);
+		_exit(2);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	assert_int_equal(access(path_in("pipeline"), F_OK), -1);
+}
+
+/* a message is spooled (unlinked) in $TMPDIR, and a spool that cannot be
+ * made is a local I/O error, before any MDA runs */
+static void mda_spool_in_tmpdir(void **s)
+{
+	static const char *const msg[] = { "Subject: t\r\n\r\nx\r\n" };
+	char cmd[sizeof(dir) + 300], *text;
+	const char *old = getenv("TMPDIR");
+	struct roam_error e = { .msg = "" };
+	struct deliver_target *t;
+
+	(void)s;
+	snprintf(cmd, sizeof(cmd), "mda:cat >%s", path_in("spooled"));
+	setenv("TMPDIR", path_in("no-such-dir"), 1);
+	t = deliver_open(cmd, &e);
+	assert_false(deliver_chunks(t, msg, 1, &e));
+	assert_int_equal(deliver_exit_code(t), FETCH_EXIT_IOERR);
+	assert_non_null(strstr(e.msg, "cannot spool the message in"));
+	assert_int_equal(access(path_in("spooled"), F_OK), -1);
 	deliver_close(t);
+	setenv("TMPDIR", dir, 1);
+	t = deliver_open(cmd, &e);
+	assert_true(deliver_chunks(t, msg, 1, &e));
+	deliver_close(t);
+	text = slurp(path_in("spooled"), NULL);
+	assert_string_equal(text, "Subject: t\n\nx\n");
+	free(text);
+	if (old)
+		setenv("TMPDIR", old, 1);
+	else
+		unsetenv("TMPDIR");
 }
 
 /* an MDA that stops reading, or does not exit once its input ended, is
@@ -887,16 +916,13 @@ static void mda_hanging_is_killed_after_the_timeout(void **s)
 		assert_non_null(t);
 		deliver_set_timeout(t, 1);
 		m = deliver_begin(t, &e);
-		close(wfd);
 		assert_non_null(m);
-		/* 4 MiB: more than a socket holds, so a reader that stops blocks us */
+		/* 4 MiB, into the spool */
 		for (int i = 0; i < 4 && wrote; i++)
 			wrote = deliver_write(m, big, sizeof(big), &e);
-		assert_int_equal(wrote, c == 1);
-		if (wrote)
-			assert_false(deliver_commit(m, &e));
-		else
-			deliver_abort(m);
+		assert_true(wrote);
+		assert_false(deliver_commit(m, &e));
+		close(wfd);
 		assert_int_equal(deliver_exit_code(t), FETCH_EXIT_DELIVERY);
 		assert_non_null(strstr(e.msg, why[c]));
 		mda_all_gone(rfd);	/* returns only once the sleeps are gone too */
@@ -964,7 +990,8 @@ int main(void)
 		cmocka_unit_test(mda_failure_is_delivery_error),
 		cmocka_unit_test(mda_exiting_early_does_not_kill_us),
 		cmocka_unit_test(mda_abort_delivers_nothing),
-		cmocka_unit_test(mda_pipeline_abort_leaves_no_file),
+		cmocka_unit_test(mda_never_sees_a_part),
+		cmocka_unit_test(mda_spool_in_tmpdir),
 		cmocka_unit_test(mda_hanging_is_killed_after_the_timeout),
 		cmocka_unit_test(bad_specs_say_why),
 		cmocka_unit_test(tilde_is_home),
