@@ -6,6 +6,7 @@
 #   mail .152 ─┐                       ┌─ guest0 203.0.113.193/26 ── mobile .230
 #   gw   .238 ─┤ br0 198.51.100.0/24 ──┤ rt (.3)
 #              │ (in ns "sw")          └─ guest1 203.0.113.1/26  ── mobile .10 (after the move)
+#                                      └─ ppp9 203.0.113.65 ⇄ ppp0 .100 mobile (dial-up, E)
 #   tunl1: gw 192.0.2.10 ⇄ mobile 192.0.2.20, exported 198.51.100.180 on the mobile
 set -u
 # the VM's /dev has no /dev/fd (no udev); bash's <(…) and lib.sh's cleanup need it
@@ -257,6 +258,9 @@ is "$?" 5 "register from a multicast address: exit 5"
 rt_gw register >/dev/null 2>&1
 is "$?" 5 "register without SSH_CONNECTION: exit 5"
 like "$(ip -n "$GW" -d link show tunl1)" "remote 203.0.113.10 " "refused registrations changed nothing"
+
+# ---- E: a dial-up uplink (real pppd) -------------------------------------------------
+. "$ROAM_TOP/tests/vm/tunnel-ppp.sh"
 
 ok "mobile down" rt_mob down
 ok "gateway down" rt_gw down
