@@ -170,11 +170,13 @@ is "$(delivered kill)" "$(cat "$LAB_TMP/orig")" "ssh killed mid-run: all 300 del
 is "$(server_count)" 0 "ssh killed mid-run: the server is empty after the next run"
 
 # ---- ssh killed in the middle of a message ---------------------------------------------
-# Message 2 of 3 is 2 MB; its MDA reads 64 KiB, kills the sshd processes, then
-# reads on: RETR breaks mid-message. Message 1 is delivered and recorded,
+# Message 2 of 3 is 20 MB. Message 1 is proven whole, and handed to its MDA, when
+# the first bytes of message 2 arrive (run.c); that MDA kills the sshd processes
+# before it delivers: RETR 2 breaks in the middle (20 MB is more than ssh's
+# window and the socket buffers hold). Message 1 is delivered and recorded,
 # message 2 is not delivered at all (no partial copy), 2 and 3 stay.
 fresh_server 1
-lab_fill_mailbox 1 $((2 * 1024 * 1024))
+lab_fill_mailbox 1 $((20 * 1024 * 1024))
 lab_fill_mailbox 1
 server_digests >"$LAB_TMP/orig"
 mkdir -p "$LAB_TMP/mid/mail/new"
@@ -182,13 +184,12 @@ cat >"$LAB_TMP/mid/mda" <<EOF2
 #!/bin/bash
 n=\$(( \$(cat $LAB_TMP/mid/count 2>/dev/null || echo 0) + 1 ))
 echo \$n >$LAB_TMP/mid/count
-head -c 65536 >$LAB_TMP/mid/tmp.\$n || exit 1
-if [ "\$(stat -c %s $LAB_TMP/mid/tmp.\$n)" = 65536 ] && [ ! -e $LAB_TMP/mid/killed ]; then
+if [ ! -e $LAB_TMP/mid/killed ]; then
 	touch $LAB_TMP/mid/killed
 	kids=\$(ps -o pid= --ppid $LAB_SSHD_PID)
 	for p in \$kids; do kill -9 \$p \$(ps -o pid= --ppid \$p); done
 fi
-cat >>$LAB_TMP/mid/tmp.\$n && mv $LAB_TMP/mid/tmp.\$n $LAB_TMP/mid/mail/new/msg.\$n
+cat >$LAB_TMP/mid/tmp.\$n && mv $LAB_TMP/mid/tmp.\$n $LAB_TMP/mid/mail/new/msg.\$n
 EOF2
 chmod +x "$LAB_TMP/mid/mda"
 c=$(conf mid "deliver=mda:exec $LAB_TMP/mid/mda")
