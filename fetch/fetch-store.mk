@@ -7,9 +7,10 @@ FETCH_DELIVER_SRCS := fetch/deliver.c fetch/deliver_filter.c fetch/deliver_maild
 FETCH_STORE_SRCS := $(FETCH_DELIVER_SRCS) fetch/uidl.c fetch/lock.c
 
 UNIT_TESTS += test_fetch_deliver test_fetch_mbox test_fetch_uidl test_fetch_lock
-test_fetch_deliver_SRCS := tests/unit/test_fetch_deliver.c $(FETCH_DELIVER_SRCS) fetch/lock.c
+test_fetch_deliver_SRCS := tests/unit/test_fetch_deliver.c tests/unit/testdir.c $(FETCH_DELIVER_SRCS) \
+	fetch/lock.c
 test_fetch_deliver_LIBS := $(LIBS_CMOCKA)
-test_fetch_mbox_SRCS := tests/unit/test_fetch_mbox.c $(FETCH_DELIVER_SRCS) fetch/lock.c
+test_fetch_mbox_SRCS := tests/unit/test_fetch_mbox.c tests/unit/testdir.c $(FETCH_DELIVER_SRCS) fetch/lock.c
 test_fetch_mbox_LIBS := $(LIBS_CMOCKA)
 test_fetch_uidl_SRCS := tests/unit/test_fetch_uidl.c fetch/uidl.c fetch/lock.c
 test_fetch_uidl_LIBS := $(LIBS_CMOCKA)

@@ -164,25 +164,35 @@ ok "unrecorded: the server is emptied" server_empty
 is "$(cat "$LAB_TMP/unrecorded/state/"*.uidl 2>/dev/null | grep -vc '^roam-fetch uidl')" 20 \
 	"unrecorded: the 20 UIDLs found in the Maildir are recorded"
 
-# kill_trial N: two runs killed at random moments, then one to the end
-kill_trial() {
-	local c md pid k delay rc
-	c=$(conf "trial$1")
-	md=$LAB_TMP/trial$1/Maildir
+# killed_twice NAME SCALE CHECK ARGS…: a fresh server of 300 messages; roam-fetch
+# ARGS… (with NAME's config) killed twice at a random moment within SCALE full
+# runs, CHECK (a command line) after each kill; then one run to the end, which
+# must exit 0 or 1
+killed_twice() {
+	local c name=$1 scale=$2 check=$3 pid k delay rc
+	shift 3
+	c=$(conf "$name")
 	fresh_server 300 || return 1
 	for k in 1 2; do
-		run_bg "$c" --maildir "$md" 2>/dev/null
-		delay=$(awk -v ms="$run_ms" -v r="$RANDOM" 'BEGIN { printf "%.3f", ms * r / 32767 / 1000 }')
+		run_bg "$c" "$@" 2>/dev/null
+		delay=$(awk -v ms="$((scale * run_ms))" -v r="$RANDOM" \
+			'BEGIN { printf "%.3f", ms * r / 32767 / 1000 }')
 		sleep "$delay"
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
-		nothing_lost "$md/new" || { echo "after kill $k at ${delay}s"; return 1; }
+		$check || { echo "after kill $k at ${delay}s"; return 1; }
 	done
-	fetch "$c" --maildir "$md" 2>"$LAB_TMP/trial$1/err"
+	fetch "$c" "$@" 2>"$LAB_TMP/$name/err"
 	rc=$?
 	[ "$rc" = 0 ] || [ "$rc" = 1 ] ||
-		{ echo "final run: exit $rc: $(cat "$LAB_TMP/trial$1/err")"; return 1; }
-	same_mail "$md/new" && server_empty
+		{ echo "final run: exit $rc: $(cat "$LAB_TMP/$name/err")"; return 1; }
+}
+
+# kill_trial N: into a Maildir
+kill_trial() {
+	local md=$LAB_TMP/trial$1/Maildir
+	killed_twice "trial$1" 1 "nothing_lost $md/new" --maildir "$md" &&
+		same_mail "$md/new" && server_empty
 }
 for ((i = 1; i <= TRIALS; i++)); do
 	ok "kill -9 trial $i: every message delivered exactly once, server emptied" kill_trial "$i"
@@ -211,32 +221,19 @@ mbox_split() {
 	return 0
 }
 
+# mbox_nothing_lost MBOX DIR: nothing_lost on MBOX's messages, split into DIR
+mbox_nothing_lost() { mbox_split "$1" "$2" && nothing_lost "$2"; }
+
 # mbox_trial N: like kill_trial, into an mbox. A batch holds the mbox locked,
 # its messages carry X-Roam-Tmp markers until deliver_sync flips them, and a
 # journal says where it starts: the next run keeps what became durable and
 # cuts off what did not (fetch/deliver_recover.c).
 mbox_trial() {
-	local c mb pid k delay rc
-	c=$(conf "mbox$1")
-	mb=$LAB_TMP/mbox$1/inbox
-	fresh_server 300 || return 1
-	for k in 1 2; do
-		run_bg "$c" --mbox "$mb" 2>/dev/null
-		delay=$(awk -v ms="$run_ms" -v r="$RANDOM" 'BEGIN { printf "%.3f", ms * r / 32767 / 1000 }')
-		sleep "$delay"
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-		mbox_split "$mb" "$LAB_TMP/mbox$1/split"
-		nothing_lost "$LAB_TMP/mbox$1/split" || { echo "after kill $k at ${delay}s"; return 1; }
-	done
-	fetch "$c" --mbox "$mb" 2>"$LAB_TMP/mbox$1/err"
-	rc=$?
-	[ "$rc" = 0 ] || [ "$rc" = 1 ] ||
-		{ echo "final run: exit $rc: $(cat "$LAB_TMP/mbox$1/err")"; return 1; }
-	grep -q '^X-Roam-Tmp: ' "$mb" && { echo "an unconfirmed marker is left"; return 1; }
+	local mb=$LAB_TMP/mbox$1/inbox split=$LAB_TMP/mbox$1/split
+	killed_twice "mbox$1" 1 "mbox_nothing_lost $mb $split" --mbox "$mb" || return 1
+	! grep -q '^X-Roam-Tmp: ' "$mb" || { echo "an unconfirmed marker is left"; return 1; }
 	[ ! -e "$mb.lock" ] || { echo "the dot lock is left"; return 1; }
-	mbox_split "$mb" "$LAB_TMP/mbox$1/split"
-	same_mail "$LAB_TMP/mbox$1/split" && server_empty
+	mbox_split "$mb" "$split" && same_mail "$split" && server_empty
 }
 for ((i = 1; i <= MBOX_TRIALS; i++)); do
 	ok "mbox kill -9 trial $i: every message delivered exactly once, server emptied" \
@@ -250,24 +247,11 @@ done
 # it to finish: that one message is delivered again by the next run, whole;
 # never a part, never a loss.
 mda_trial() {
-	local c out pid k delay rc dups
-	c=$(conf "mdakill$1")
-	out=$LAB_TMP/mdakill$1/out
+	local out=$LAB_TMP/mdakill$1/out dups
 	mkdir -p "$out"
-	fresh_server 300 || return 1
-	for k in 1 2; do
-		# shellcheck disable=SC2016  # for the MDA's shell
-		run_bg "$c" --mda 'cat >'"$out"'/m.$$.$(date +%s%N)' 2>/dev/null
-		delay=$(awk -v ms="$((3 * run_ms))" -v r="$RANDOM" 'BEGIN { printf "%.3f", ms * r / 32767 / 1000 }')
-		sleep "$delay"	# an MDA run takes about three times longer
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
+	# an MDA run takes about three times longer; the MDA's $$ and date name its file
 	# shellcheck disable=SC2016
-	fetch "$c" --mda 'cat >'"$out"'/m.$$.$(date +%s%N)' 2>"$LAB_TMP/mdakill$1/err"
-	rc=$?
-	[ "$rc" = 0 ] || [ "$rc" = 1 ] ||
-		{ echo "final run: exit $rc: $(cat "$LAB_TMP/mdakill$1/err")"; return 1; }
+	killed_twice "mdakill$1" 3 : --mda 'cat >'"$out"'/m.$$.$(date +%s%N)' || return 1
 	server_empty || return 1
 	digests "$out" | sort -u >"$LAB_TMP/got" &&
 		[ -z "$(comm -23 "$LAB_TMP/orig" "$LAB_TMP/got")" ] || { echo "lost mail"; return 1; }

@@ -21,41 +21,22 @@
 
 #include "../../fetch/deliver.h"
 #include "exits.h"
+#include "testdir.h"
 
-static char dir[] = "/tmp/roam-test-deliver.XXXXXX";
 
 static int setup(void **s)
 {
 	(void)s;
 	/* SIGPIPE at its default: an MDA that exits early must not kill us */
 	signal(SIGPIPE, SIG_DFL);
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **s)
-{
-	char cmd[sizeof(dir) + 16];
-
-	(void)s;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
-}
-
-static char *path_in(const char *name)
-{
-	static char p[2][sizeof(dir) + 256];
-	static int i;
-
-	i = !i;
-	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
-	return p[i];
+	return testdir_setup(s);
 }
 
 static char *spec(const char *kind, const char *name)
 {
-	static char s[sizeof(dir) + 300];
+	static char s[sizeof(test_dir) + 300];
 
-	snprintf(s, sizeof(s), "%s:%s", kind, path_in(name));
+	snprintf(s, sizeof(s), "%s:%s", kind, test_path(name));
 	return s;
 }
 
@@ -74,31 +55,10 @@ static size_t count_files(const char *path)
 	return n;
 }
 
-/* the whole file, NUL-terminated; *len its length */
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	if (len)
-		*len = (size_t)n;
-	return buf;
-}
-
 /* the one message in MAILDIR/new, removed after reading */
 static char *take_new(const char *maildir)
 {
-	char sub[sizeof(dir) + 300], file[sizeof(sub) + 300];
+	char sub[sizeof(test_dir) + 300], file[sizeof(sub) + 300];
 	struct dirent *de;
 	char *text = NULL;
 	DIR *d;
@@ -110,7 +70,7 @@ static char *take_new(const char *maildir)
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(file, sizeof(file), "%s/%s", sub, de->d_name);
-		text = slurp(file, NULL);
+		text = test_slurp(file, NULL);
 		unlink(file);
 	}
 	closedir(d);
@@ -145,7 +105,7 @@ static void crlf_split_at_every_position(void **s)
 {
 	struct roam_error e;
 	struct deliver_target *t;
-	const char *md = path_in("crlf");
+	const char *md = test_path("crlf");
 
 	(void)s;
 	t = deliver_open(spec("maildir", "crlf"), &e);
@@ -185,7 +145,7 @@ static void crlf_one_byte_at_a_time(void **s)
 	assert_true(deliver_chunks(t, chunks, n, &e));
 	assert_true(deliver_sync(t, &e));
 	deliver_close(t);
-	got = take_new(path_in("bytes"));
+	got = take_new(test_path("bytes"));
 	assert_string_equal(got, crlf_out);
 	free(got);
 }
@@ -205,7 +165,7 @@ static const char mbox_body[] =
 static void assert_mbox(const char *path, const char *sender, const char *want, int n)
 {
 	char prefix[300];
-	char *text = slurp(path, NULL), *p = text;
+	char *text = test_slurp(path, NULL), *p = text;
 
 	snprintf(prefix, sizeof(prefix), "From %s ", sender);
 	for (int i = 0; i < n; i++) {
@@ -243,10 +203,10 @@ static void mbox_from_line_and_mboxrd_quoting(void **s)
 	}
 	assert_true(deliver_sync(t, &e));
 	deliver_close(t);
-	assert_mbox(path_in("quoting.mbox"), "sender@example.org", mbox_body,
+	assert_mbox(test_path("quoting.mbox"), "sender@example.org", mbox_body,
 		    (int)strlen(mbox_in) + 1);
 	/* the dotlock is gone */
-	assert_int_equal(stat(path_in("quoting.mbox.lock"), &st), -1);
+	assert_int_equal(stat(test_path("quoting.mbox.lock"), &st), -1);
 }
 
 static void mbox_sender_defaults_to_mailer_daemon(void **s)
@@ -261,13 +221,13 @@ static void mbox_sender_defaults_to_mailer_daemon(void **s)
 	assert_true(deliver_chunks(t, bounce, 1, &e));
 	assert_true(deliver_sync(t, &e));
 	deliver_close(t);
-	assert_mbox(path_in("daemon.mbox"), "MAILER-DAEMON", "Return-Path: <>\nSubject: b\n\nx\n\n",
+	assert_mbox(test_path("daemon.mbox"), "MAILER-DAEMON", "Return-Path: <>\nSubject: b\n\nx\n\n",
 		    1);
 	t = deliver_open(spec("mbox", "none.mbox"), &e);
 	assert_true(deliver_chunks(t, none, 1, &e));
 	assert_true(deliver_sync(t, &e));
 	deliver_close(t);
-	assert_mbox(path_in("none.mbox"), "MAILER-DAEMON", "Subject: n\n\nx\n\n", 1);
+	assert_mbox(test_path("none.mbox"), "MAILER-DAEMON", "Subject: n\n\nx\n\n", 1);
 }
 
 static void mbox_repairs_a_missing_blank_line(void **s)
@@ -275,7 +235,7 @@ static void mbox_repairs_a_missing_blank_line(void **s)
 	static const char *const msg[] = { "Subject: r\r\n\r\nx\r\n" };
 	struct deliver_target *t;
 	struct roam_error e;
-	FILE *f = fopen(path_in("repair.mbox"), "w");
+	FILE *f = fopen(test_path("repair.mbox"), "w");
 	char *text;
 
 	(void)s;
@@ -285,7 +245,7 @@ static void mbox_repairs_a_missing_blank_line(void **s)
 	assert_true(deliver_chunks(t, msg, 1, &e));
 	assert_true(deliver_sync(t, &e));
 	deliver_close(t);
-	text = slurp(path_in("repair.mbox"), NULL);
+	text = test_slurp(test_path("repair.mbox"), NULL);
 	assert_non_null(strstr(text, "no newline\n\nFrom MAILER-DAEMON "));
 	free(text);
 }
@@ -299,7 +259,7 @@ static void mbox_abort_truncates_back(void **s)
 	char big[100000];
 	size_t len;
 	char *text;
-	FILE *f = fopen(path_in("abort.mbox"), "w");
+	FILE *f = fopen(test_path("abort.mbox"), "w");
 
 	(void)s;
 	fputs(old, f);
@@ -313,7 +273,7 @@ static void mbox_abort_truncates_back(void **s)
 		assert_true(deliver_write(m, big, sizeof(big), &e));
 	deliver_abort(m);
 	deliver_close(t);
-	text = slurp(path_in("abort.mbox"), &len);
+	text = test_slurp(test_path("abort.mbox"), &len);
 	assert_int_equal(len, strlen(old));
 	assert_string_equal(text, old);
 	free(text);
@@ -325,7 +285,7 @@ static void mbox_waits_for_no_stale_dotlock(void **s)
 	struct deliver_target *t;
 	struct roam_error e;
 	struct timespec old[2] = { { .tv_sec = 1000 }, { .tv_sec = 1000 } };
-	int fd = open(path_in("stale.mbox.lock"), O_CREAT | O_WRONLY, 0644);
+	int fd = open(test_path("stale.mbox.lock"), O_CREAT | O_WRONLY, 0644);
 
 	(void)s;
 	/* a lock left by a crash long ago is removed, not waited for */
@@ -336,8 +296,8 @@ static void mbox_waits_for_no_stale_dotlock(void **s)
 	assert_true(deliver_chunks(t, msg, 1, &e));
 	assert_true(deliver_sync(t, &e));
 	deliver_close(t);
-	assert_mbox(path_in("stale.mbox"), "MAILER-DAEMON", "Subject: s\n\nx\n\n", 1);
-	assert_int_equal(access(path_in("stale.mbox.lock"), F_OK), -1);
+	assert_mbox(test_path("stale.mbox"), "MAILER-DAEMON", "Subject: s\n\nx\n\n", 1);
+	assert_int_equal(access(test_path("stale.mbox.lock"), F_OK), -1);
 }
 
 /* a reader holding both locks for a moment: the delivery waits, then appends
@@ -356,8 +316,8 @@ static void mbox_waits_for_a_locking_reader(void **s)
 	pid = fork();
 	if (pid == 0) {
 		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-		int lock = open(path_in("held.mbox.lock"), O_CREAT | O_EXCL | O_WRONLY, 0644);
-		int fd = open(path_in("held.mbox"), O_CREAT | O_WRONLY | O_APPEND, 0600);
+		int lock = open(test_path("held.mbox.lock"), O_CREAT | O_EXCL | O_WRONLY, 0644);
+		int fd = open(test_path("held.mbox"), O_CREAT | O_WRONLY | O_APPEND, 0600);
 
 		if (lock < 0 || fd < 0 || fcntl(fd, F_SETLK, &fl) < 0)
 			_exit(1);
@@ -366,7 +326,7 @@ static void mbox_waits_for_a_locking_reader(void **s)
 		usleep(300 * 1000);
 		if (write(fd, "From reader Wed Nov 25 16:40:00 2026\nSubject: r\n\nr\n\n", 52) != 52)
 			_exit(1);
-		unlink(path_in("held.mbox.lock"));
+		unlink(test_path("held.mbox.lock"));
 		_exit(0);
 	}
 	assert_int_equal(read(ready[0], &c, 1), 1);
@@ -376,7 +336,7 @@ static void mbox_waits_for_a_locking_reader(void **s)
 	deliver_close(t);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_int_equal(status, 0);
-	char *text = slurp(path_in("held.mbox"), NULL);
+	char *text = test_slurp(test_path("held.mbox"), NULL);
 
 	assert_memory_equal(text, "From reader ", 12);
 	assert_non_null(strstr(text, "\nr\n\nFrom MAILER-DAEMON "));
@@ -397,9 +357,9 @@ static void maildir_is_created_with_tmp_new_cur(void **s)
 	t = deliver_open(spec("maildir", "fresh"), &e);
 	assert_non_null(t);
 	deliver_close(t);
-	assert_int_equal(stat(path_in("fresh/tmp"), &st), 0);
-	assert_int_equal(stat(path_in("fresh/new"), &st), 0);
-	assert_int_equal(stat(path_in("fresh/cur"), &st), 0);
+	assert_int_equal(stat(test_path("fresh/tmp"), &st), 0);
+	assert_int_equal(stat(test_path("fresh/new"), &st), 0);
+	assert_int_equal(stat(test_path("fresh/cur"), &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
 }
 
@@ -420,7 +380,7 @@ static void burst(const char *maildir_spec, int n)
 
 static void maildir_names_unique_under_a_burst(void **s)
 {
-	char sp[sizeof(dir) + 300];
+	char sp[sizeof(test_dir) + 300];
 	pid_t pid;
 	int status;
 
@@ -435,8 +395,8 @@ static void maildir_names_unique_under_a_burst(void **s)
 	burst(sp, 300);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_int_equal(status, 0);
-	assert_int_equal(count_files(path_in("burst/new")), 600);
-	assert_int_equal(count_files(path_in("burst/tmp")), 0);
+	assert_int_equal(count_files(test_path("burst/new")), 600);
+	assert_int_equal(count_files(test_path("burst/tmp")), 0);
 }
 
 static void commit_is_invisible_until_sync(void **s)
@@ -448,16 +408,16 @@ static void commit_is_invisible_until_sync(void **s)
 	(void)s;
 	t = deliver_open(spec("maildir", "later"), &e);
 	assert_true(deliver_chunks(t, msg, 1, &e));
-	assert_int_equal(count_files(path_in("later/new")), 0);
+	assert_int_equal(count_files(test_path("later/new")), 0);
 	assert_true(deliver_sync(t, &e));
-	assert_int_equal(count_files(path_in("later/new")), 1);
-	assert_int_equal(count_files(path_in("later/tmp")), 0);
+	assert_int_equal(count_files(test_path("later/new")), 1);
+	assert_int_equal(count_files(test_path("later/tmp")), 0);
 	/* committed, never synced, closed: its UIDL was never recorded, so it
 	 * must not stay (the next run fetches it again) */
 	assert_true(deliver_chunks(t, msg, 1, &e));
 	deliver_close(t);
-	assert_int_equal(count_files(path_in("later/new")), 1);
-	assert_int_equal(count_files(path_in("later/tmp")), 0);
+	assert_int_equal(count_files(test_path("later/new")), 1);
+	assert_int_equal(count_files(test_path("later/tmp")), 0);
 }
 
 static void abort_leaves_nothing(void **s)
@@ -470,13 +430,13 @@ static void abort_leaves_nothing(void **s)
 	t = deliver_open(spec("maildir", "abort"), &e);
 	m = deliver_begin(t, &e);
 	assert_non_null(m);
-	assert_int_equal(count_files(path_in("abort/tmp")), 1);
+	assert_int_equal(count_files(test_path("abort/tmp")), 1);
 	assert_true(deliver_write(m, "Subject: a\r\n\r\npart", 19, &e));
 	deliver_abort(m);
 	assert_true(deliver_sync(t, &e));
 	deliver_close(t);
-	assert_int_equal(count_files(path_in("abort/tmp")), 0);
-	assert_int_equal(count_files(path_in("abort/new")), 0);
+	assert_int_equal(count_files(test_path("abort/tmp")), 0);
+	assert_int_equal(count_files(test_path("abort/new")), 0);
 }
 
 static void one_message_at_a_time(void **s)
@@ -495,7 +455,7 @@ static void one_message_at_a_time(void **s)
 	deliver_close(t);
 }
 
-/* one keyed message into MAILDIR (under dir), committed and synced */
+/* one keyed message into MAILDIR (under test_dir), committed and synced */
 static void deliver_keyed(const char *maildir, const char *key)
 {
 	struct deliver_target *t = deliver_open(spec("maildir", maildir), NULL);
@@ -525,7 +485,7 @@ static bool seen(const char *maildir, const char *key)
 static void keyed_message_is_seen_by_later_runs(void **s)
 {
 	static const char key[] = "odd/uidl:with,chars%";
-	char cmd[sizeof(dir) + 200];
+	char cmd[sizeof(test_dir) + 200];
 
 	(void)s;
 	deliver_keyed("keyed", key);
@@ -536,13 +496,13 @@ static void keyed_message_is_seen_by_later_runs(void **s)
 	assert_false(seen("keyed", "odd"));
 	/* the escaped key is in the name; a reader moving it to cur/ keeps it */
 	snprintf(cmd, sizeof(cmd), "cd %s/keyed && for f in new/*; do mv \"$f\" \"cur/${f#new/}:2,S\"; done",
-		 dir);
+		 test_dir);
 	assert_int_equal(system(cmd), 0);
-	assert_int_equal(count_files(path_in("keyed/new")), 0);
+	assert_int_equal(count_files(test_path("keyed/new")), 0);
 	assert_true(seen("keyed", key));
 	assert_true(seen("keyed", "plain-1"));
 	snprintf(cmd, sizeof(cmd), "ls %s/keyed/cur | grep -q ',U=odd%%2Fuidl%%3Awith%%2Cchars%%25,S=[0-9]*:2,S$'",
-		 dir);
+		 test_dir);
 	assert_int_equal(system(cmd), 0);
 }
 
@@ -575,7 +535,7 @@ static void unsynced_or_unkeyed_is_not_seen(void **s)
 	assert_true(deliver_sync(t, &e));
 	assert_false(deliver_seen(t, "k"));
 	deliver_close(t);
-	text = slurp(path_in("unseen.mbox"), NULL);
+	text = test_slurp(test_path("unseen.mbox"), NULL);
 	assert_null(strstr(text, "X-Roam"));
 	free(text);
 	t = deliver_open("mda:cat >/dev/null", &e);
@@ -624,7 +584,7 @@ static void overlong_key_falls_back_to_a_plain_name(void **s)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
-	assert_int_equal(count_files(path_in("longkey/new")), 1);
+	assert_int_equal(count_files(test_path("longkey/new")), 1);
 	assert_false(seen("longkey", key));
 }
 
@@ -675,9 +635,9 @@ static void full_disk_fails_and_leaves_nothing(void **s)
 	signal(SIGXFSZ, SIG_DFL);
 	deliver_close(t);
 	deliver_close(mb);
-	assert_int_equal(count_files(path_in("full/tmp")), 0);
-	assert_int_equal(count_files(path_in("full/new")), 0);
-	text = slurp(path_in("full.mbox"), &len);
+	assert_int_equal(count_files(test_path("full/tmp")), 0);
+	assert_int_equal(count_files(test_path("full/new")), 0);
+	text = test_slurp(test_path("full.mbox"), &len);
 	assert_int_equal(len, 0);
 	free(text);
 }
@@ -714,13 +674,13 @@ static void permission_denied_is_an_io_error(void **s)
 	if (geteuid() != 0)
 		skip();
 	/* root ignores modes: a child that is nobody does not */
-	assert_int_equal(mkdir(path_in("locked"), 0755), 0);
-	assert_int_equal(chmod(dir, 0711), 0);
+	assert_int_equal(mkdir(test_path("locked"), 0755), 0);
+	assert_int_equal(chmod(test_dir, 0711), 0);
 	pid = fork();
 	if (pid == 0)
 		_exit(unwritable_in_child());
 	assert_int_equal(waitpid(pid, &status, 0), pid);
-	chmod(dir, 0700);
+	chmod(test_dir, 0700);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
@@ -729,20 +689,20 @@ static void permission_denied_is_an_io_error(void **s)
 
 static void mda_gets_the_message_on_stdin(void **s)
 {
-	char cmd[sizeof(dir) + 300];
+	char cmd[sizeof(test_dir) + 300];
 	struct deliver_target *t;
 	struct roam_error e;
 	const char *chunks[] = { "Subject: m\r", "\n\r\nbody\r\n" };
 	char *text;
 
 	(void)s;
-	snprintf(cmd, sizeof(cmd), "mda:cat >%s", path_in("mda.out"));
+	snprintf(cmd, sizeof(cmd), "mda:cat >%s", test_path("mda.out"));
 	t = deliver_open(cmd, &e);
 	assert_non_null(t);
 	assert_true(deliver_chunks(t, chunks, 2, &e));
 	assert_true(deliver_sync(t, &e));
 	deliver_close(t);
-	text = slurp(path_in("mda.out"), NULL);
+	text = test_slurp(test_path("mda.out"), NULL);
 	assert_string_equal(text, "Subject: m\n\nbody\n");
 	free(text);
 }
@@ -793,20 +753,20 @@ static void mda_exiting_early_does_not_kill_us(void **s)
 
 static void mda_abort_delivers_nothing(void **s)
 {
-	char cmd[sizeof(dir) + 300];
+	char cmd[sizeof(test_dir) + 300];
 	struct deliver_target *t;
 	struct deliver_msg *m;
 	struct roam_error e;
 
 	(void)s;
 	/* the MDA writes only once its stdin ends; abort must kill it first */
-	snprintf(cmd, sizeof(cmd), "mda:m=$(cat); printf %%s \"$m\" >%s", path_in("aborted"));
+	snprintf(cmd, sizeof(cmd), "mda:m=$(cat); printf %%s \"$m\" >%s", test_path("aborted"));
 	t = deliver_open(cmd, &e);
 	m = deliver_begin(t, &e);
 	assert_true(deliver_write(m, "Subject: a\r\n\r\npart", 19, &e));
 	deliver_abort(m);
 	deliver_close(t);
-	assert_int_equal(access(path_in("aborted"), F_OK), -1);
+	assert_int_equal(access(test_path("aborted"), F_OK), -1);
 }
 
 /* A pipe whose write end only the MDA's processes hold (it is inherited, we
@@ -837,13 +797,13 @@ static void mda_all_gone(int rfd)
 static void mda_never_sees_a_part(void **s)
 {
 	static char part[100 * 1024];
-	char cmd[sizeof(dir) + 300];
+	char cmd[sizeof(test_dir) + 300];
 	int status;
 	pid_t pid;
 
 	(void)s;
 	memset(part, 'p', sizeof(part));
-	snprintf(cmd, sizeof(cmd), "mda:cat | cat >%s", path_in("pipeline"));
+	snprintf(cmd, sizeof(cmd), "mda:cat | cat >%s", test_path("pipeline"));
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -860,7 +820,7 @@ static void mda_never_sees_a_part(void **s)
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-	assert_int_equal(access(path_in("pipeline"), F_OK), -1);
+	assert_int_equal(access(test_path("pipeline"), F_OK), -1);
 }
 
 /* a message is spooled (unlinked) in $TMPDIR, and a spool that cannot be
@@ -868,25 +828,25 @@ static void mda_never_sees_a_part(void **s)
 static void mda_spool_in_tmpdir(void **s)
 {
 	static const char *const msg[] = { "Subject: t\r\n\r\nx\r\n" };
-	char cmd[sizeof(dir) + 300], *text;
+	char cmd[sizeof(test_dir) + 300], *text;
 	const char *old = getenv("TMPDIR");
 	struct roam_error e = { .msg = "" };
 	struct deliver_target *t;
 
 	(void)s;
-	snprintf(cmd, sizeof(cmd), "mda:cat >%s", path_in("spooled"));
-	setenv("TMPDIR", path_in("no-such-dir"), 1);
+	snprintf(cmd, sizeof(cmd), "mda:cat >%s", test_path("spooled"));
+	setenv("TMPDIR", test_path("no-such-dir"), 1);
 	t = deliver_open(cmd, &e);
 	assert_false(deliver_chunks(t, msg, 1, &e));
 	assert_int_equal(deliver_exit_code(t), FETCH_EXIT_IOERR);
 	assert_non_null(strstr(e.msg, "cannot spool the message in"));
-	assert_int_equal(access(path_in("spooled"), F_OK), -1);
+	assert_int_equal(access(test_path("spooled"), F_OK), -1);
 	deliver_close(t);
-	setenv("TMPDIR", dir, 1);
+	setenv("TMPDIR", test_dir, 1);
 	t = deliver_open(cmd, &e);
 	assert_true(deliver_chunks(t, msg, 1, &e));
 	deliver_close(t);
-	text = slurp(path_in("spooled"), NULL);
+	text = test_slurp(test_path("spooled"), NULL);
 	assert_string_equal(text, "Subject: t\n\nx\n");
 	free(text);
 	if (old)
@@ -955,11 +915,11 @@ static void tilde_is_home(void **s)
 	char *old = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
 
 	(void)s;
-	setenv("HOME", dir, 1);
+	setenv("HOME", test_dir, 1);
 	t = deliver_open("maildir:~/homemail", &e);
 	assert_non_null(t);
 	deliver_close(t);
-	assert_int_equal(access(path_in("homemail/new"), F_OK), 0);
+	assert_int_equal(access(test_path("homemail/new"), F_OK), 0);
 	if (old)
 		setenv("HOME", old, 1);
 	free(old);
@@ -997,5 +957,5 @@ int main(void)
 		cmocka_unit_test(tilde_is_home),
 	};
 
-	return cmocka_run_group_tests_name("fetch_deliver", tests, setup, teardown);
+	return cmocka_run_group_tests_name("fetch_deliver", tests, setup, testdir_teardown);
 }

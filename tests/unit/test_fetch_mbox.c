@@ -23,54 +23,9 @@
 
 #include "../../fetch/deliver.h"
 #include "exits.h"
+#include "testdir.h"
 
-static char dir[] = "/tmp/roam-test-mbox.XXXXXX";
 static const char old_mail[] = "From a Wed Nov 25 16:40:00 2026\nSubject: old\n\nbody\n\n";
-
-static int setup(void **s)
-{
-	(void)s;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **s)
-{
-	char cmd[sizeof(dir) + 16];
-
-	(void)s;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
-}
-
-static char *path_in(const char *name)
-{
-	static char p[2][sizeof(dir) + 256];
-	static int i;
-
-	i = !i;
-	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
-	return p[i];
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	if (len)
-		*len = (size_t)n;
-	return buf;
-}
 
 static void put(const char *path, const char *text, const char *mode)
 {
@@ -93,8 +48,8 @@ static size_t occurrences(const char *text, const char *what)
 /* the path of account "acct"'s journal in the state directory, or "" */
 static const char *journal(void)
 {
-	static char found[sizeof(dir) + 300];
-	DIR *d = opendir(path_in("state"));
+	static char found[sizeof(test_dir) + 300];
+	DIR *d = opendir(test_path("state"));
 	struct dirent *de;
 
 	found[0] = '\0';
@@ -102,7 +57,7 @@ static const char *journal(void)
 		size_t n = strlen(de->d_name);
 
 		if (n > 13 && strcmp(de->d_name + n - 13, ".mbox-journal") == 0)
-			snprintf(found, sizeof(found), "%s/%s", path_in("state"), de->d_name);
+			snprintf(found, sizeof(found), "%s/%s", test_path("state"), de->d_name);
 	}
 	if (d)
 		closedir(d);
@@ -111,12 +66,12 @@ static const char *journal(void)
 
 static struct deliver_target *open_mbox(const char *name, struct roam_error *e)
 {
-	char spec[sizeof(dir) + 300];
+	char spec[sizeof(test_dir) + 300];
 	struct deliver_target *t;
 
-	snprintf(spec, sizeof(spec), "mbox:%s", path_in(name));
+	snprintf(spec, sizeof(spec), "mbox:%s", test_path(name));
 	t = deliver_open(spec, e);
-	if (t && !deliver_journal(t, path_in("state"), "acct", e)) {
+	if (t && !deliver_journal(t, test_path("state"), "acct", e)) {
 		deliver_close(t);
 		return NULL;
 	}
@@ -192,30 +147,30 @@ static void markers_flip_at_sync_and_the_journal_goes_when_recorded(void **s)
 	int n;
 
 	(void)s;
-	put(path_in("flip.mbox"), old_mail, "w");
+	put(test_path("flip.mbox"), old_mail, "w");
 	t = open_mbox("flip.mbox", &e);
 	assert_non_null(t);
 	deliver_keyed(t, "k1");
 	deliver_keyed(t, "k2");
 	/* the batch keeps the mailbox locked, by a lock that names us */
-	text = slurp(path_in("flip.mbox.lock"), NULL);
+	text = test_slurp(test_path("flip.mbox.lock"), NULL);
 	n = snprintf(lock, sizeof(lock), "%ld ", (long)getpid());
 	assert_memory_equal(text, lock, (size_t)n);
 	free(text);
-	text = slurp(path_in("flip.mbox"), NULL);
+	text = test_slurp(test_path("flip.mbox"), NULL);
 	assert_int_equal(occurrences(text, "\nX-Roam-Tmp: "), 2);
 	assert_int_equal(occurrences(text, "X-Roam-Key"), 0);
 	assert_string_not_equal(journal(), "");
 	free(text);
 	assert_true(deliver_sync(t, &e));
-	text = slurp(path_in("flip.mbox"), NULL);
+	text = test_slurp(test_path("flip.mbox"), NULL);
 	assert_memory_equal(text, old_mail, strlen(old_mail));
 	assert_int_equal(occurrences(text, "X-Roam-Tmp"), 0);
 	/* right after each From_ line, and the body's From quoted */
 	assert_int_equal(occurrences(text, " 2026\nX-Roam-Key: "), 2);
 	assert_int_equal(occurrences(text, "\n>From the body of k"), 2);
 	free(text);
-	assert_int_equal(access(path_in("flip.mbox.lock"), F_OK), -1);
+	assert_int_equal(access(test_path("flip.mbox.lock"), F_OK), -1);
 	assert_string_not_equal(journal(), "");
 	deliver_recorded(t);
 	assert_string_equal(journal(), "");
@@ -229,15 +184,15 @@ static void close_without_sync_truncates_the_batch(void **s)
 	char *text;
 
 	(void)s;
-	put(path_in("undo.mbox"), old_mail, "w");
+	put(test_path("undo.mbox"), old_mail, "w");
 	t = open_mbox("undo.mbox", &e);
 	deliver_keyed(t, "k1");
 	deliver_keyed(t, "k2");
 	deliver_close(t);
-	text = slurp(path_in("undo.mbox"), NULL);
+	text = test_slurp(test_path("undo.mbox"), NULL);
 	assert_string_equal(text, old_mail);
 	free(text);
-	assert_int_equal(access(path_in("undo.mbox.lock"), F_OK), -1);
+	assert_int_equal(access(test_path("undo.mbox.lock"), F_OK), -1);
 }
 
 /* ---- runs killed with SIGKILL ---------------------------------------------- */
@@ -249,24 +204,24 @@ static void killed_before_sync_is_cut_off(void **s)
 	char *text;
 
 	(void)s;
-	put(path_in("cut.mbox"), old_mail, "w");
+	put(test_path("cut.mbox"), old_mail, "w");
 	killed_run("cut.mbox", 3, false, true);
 	/* the dead run's dot lock is still there, and names a process that is gone */
-	assert_int_equal(access(path_in("cut.mbox.lock"), F_OK), 0);
+	assert_int_equal(access(test_path("cut.mbox.lock"), F_OK), 0);
 	t = open_mbox("cut.mbox", &e);
 	assert_non_null(t);
 	assert_seen(t, "k1 k2 k3 kp", false);
-	text = slurp(path_in("cut.mbox"), NULL);
+	text = test_slurp(test_path("cut.mbox"), NULL);
 	assert_string_equal(text, old_mail);
 	free(text);
 	assert_string_equal(journal(), "");
-	assert_int_equal(access(path_in("cut.mbox.lock"), F_OK), -1);
+	assert_int_equal(access(test_path("cut.mbox.lock"), F_OK), -1);
 	/* and the mailbox takes mail again */
 	deliver_keyed(t, "k1");
 	assert_true(deliver_sync(t, &e));
 	deliver_recorded(t);
 	deliver_close(t);
-	text = slurp(path_in("cut.mbox"), NULL);
+	text = test_slurp(test_path("cut.mbox"), NULL);
 	assert_int_equal(occurrences(text, "\nFrom "), 1);
 	free(text);
 }
@@ -278,14 +233,14 @@ static void killed_after_sync_is_found(void **s)
 	char *before, *after;
 
 	(void)s;
-	put(path_in("found.mbox"), old_mail, "w");
+	put(test_path("found.mbox"), old_mail, "w");
 	killed_run("found.mbox", 3, true, false);
-	before = slurp(path_in("found.mbox"), NULL);
+	before = test_slurp(test_path("found.mbox"), NULL);
 	t = open_mbox("found.mbox", &e);
 	assert_non_null(t);
 	assert_seen(t, "k1 k2 k3", true);
 	assert_seen(t, "k4 k", false);
-	after = slurp(path_in("found.mbox"), NULL);
+	after = test_slurp(test_path("found.mbox"), NULL);
 	assert_string_equal(after, before);
 	free(before);
 	free(after);
@@ -314,9 +269,9 @@ static void killed_while_flipping_keeps_the_flipped(void **s)
 	size_t len;
 
 	(void)s;
-	put(path_in("mid.mbox"), old_mail, "w");
+	put(test_path("mid.mbox"), old_mail, "w");
 	killed_run("mid.mbox", 3, true, false);
-	text = slurp(path_in("mid.mbox"), &len);
+	text = test_slurp(test_path("mid.mbox"), &len);
 	nonce_of(text, nonce);
 	/* as if killed after the first flip: k2 and k3 still Tmp, and a last
 	 * message cut short */
@@ -331,16 +286,16 @@ static void killed_while_flipping_keeps_the_flipped(void **s)
 		cut_at--;
 	size_t keep = (size_t)(cut_at - text);
 
-	put(path_in("mid.mbox"), text, "w");
+	put(test_path("mid.mbox"), text, "w");
 	snprintf(tail, sizeof(tail), "From x Wed Nov 25 16:40:00 2026\nX-Roam-Tmp: %s k4\nSubj",
 		 nonce);
-	put(path_in("mid.mbox"), tail, "a");
+	put(test_path("mid.mbox"), tail, "a");
 	t = open_mbox("mid.mbox", &e);
 	assert_non_null(t);
 	assert_seen(t, "k1", true);
 	assert_seen(t, "k2 k3 k4", false);
 	free(text);
-	text = slurp(path_in("mid.mbox"), &len);
+	text = test_slurp(test_path("mid.mbox"), &len);
 	assert_int_equal(len, keep);
 	assert_int_equal(occurrences(text, "X-Roam-Key"), 1);
 	assert_int_equal(occurrences(text, "X-Roam-Tmp"), 0);
@@ -359,15 +314,15 @@ static void mail_after_the_batch_is_never_cut(void **s)
 	char *before, *after;
 
 	(void)s;
-	put(path_in("other.mbox"), old_mail, "w");
+	put(test_path("other.mbox"), old_mail, "w");
 	killed_run("other.mbox", 2, false, true);
-	put(path_in("other.mbox"), local, "a");
-	unlink(path_in("other.mbox.lock"));	/* as the local MDA would, after its delivery */
-	before = slurp(path_in("other.mbox"), NULL);
+	put(test_path("other.mbox"), local, "a");
+	unlink(test_path("other.mbox.lock"));	/* as the local MDA would, after its delivery */
+	before = test_slurp(test_path("other.mbox"), NULL);
 	t = open_mbox("other.mbox", &e);
 	assert_non_null(t);
 	assert_seen(t, "k1 k2 kp", false);
-	after = slurp(path_in("other.mbox"), NULL);
+	after = test_slurp(test_path("other.mbox"), NULL);
 	assert_string_equal(after, before);
 	assert_non_null(strstr(after, "\nhi\n\n"));
 	free(before);
@@ -385,17 +340,17 @@ static void a_forged_marker_is_not_ours(void **s)
 	char *text, nonce[17], same[200];
 
 	(void)s;
-	put(path_in("forged.mbox"), old_mail, "w");
+	put(test_path("forged.mbox"), old_mail, "w");
 	killed_run("forged.mbox", 1, true, false);
-	put(path_in("forged.mbox"), forged, "a");
-	text = slurp(path_in("forged.mbox"), NULL);
+	put(test_path("forged.mbox"), forged, "a");
+	text = test_slurp(test_path("forged.mbox"), NULL);
 	nonce_of(text, nonce);
 	free(text);
 	assert_string_not_equal(nonce, "0123456789abcdef");
 	/* only a marker right after a From_ line counts, even with our nonce */
 	snprintf(same, sizeof(same), "From evil Wed Nov 25 16:41:00 2026\nSubject: x\n"
 		 "X-Roam-Key: %s k8\n\nx\n\n", nonce);
-	put(path_in("forged.mbox"), same, "a");
+	put(test_path("forged.mbox"), same, "a");
 	t = open_mbox("forged.mbox", &e);
 	assert_non_null(t);
 	assert_seen(t, "k1", true);
@@ -412,16 +367,16 @@ static void a_rewritten_mbox_is_searched_whole(void **s)
 	size_t len;
 
 	(void)s;
-	put(path_in("moved.mbox"), old_mail, "w");
+	put(test_path("moved.mbox"), old_mail, "w");
 	killed_run("moved.mbox", 2, true, false);
 	/* a reader dropped the old message and wrote the rest to a new file */
-	text = slurp(path_in("moved.mbox"), &len);
-	put(path_in("moved.new"), text + strlen(old_mail), "w");
-	assert_int_equal(rename(path_in("moved.new"), path_in("moved.mbox")), 0);
+	text = test_slurp(test_path("moved.mbox"), &len);
+	put(test_path("moved.new"), text + strlen(old_mail), "w");
+	assert_int_equal(rename(test_path("moved.new"), test_path("moved.mbox")), 0);
 	t = open_mbox("moved.mbox", &e);
 	assert_non_null(t);
 	assert_seen(t, "k1 k2", true);
-	after = slurp(path_in("moved.mbox"), NULL);
+	after = test_slurp(test_path("moved.mbox"), NULL);
 	assert_string_equal(after, text + strlen(old_mail));
 	free(text);
 	free(after);
@@ -448,7 +403,7 @@ static void a_corrupt_journal_is_an_error(void **s)
 {
 	struct roam_error e = { "" };
 	struct deliver_target *t;
-	char path[sizeof(dir) + 300];
+	char path[sizeof(test_dir) + 300];
 
 	(void)s;
 	killed_run("bad.mbox", 1, true, false);
@@ -474,7 +429,7 @@ static void a_live_lock_owner_is_waited_for(void **s)
 	pid = fork();
 	if (pid == 0) {
 		char host[HOST_NAME_MAX + 1] = "", owner[HOST_NAME_MAX + 32];
-		int fd = open(path_in("live.mbox.lock"), O_CREAT | O_EXCL | O_WRONLY, 0644);
+		int fd = open(test_path("live.mbox.lock"), O_CREAT | O_EXCL | O_WRONLY, 0644);
 
 		gethostname(host, sizeof(host) - 1);
 		int n = snprintf(owner, sizeof(owner), "%ld %s\n", (long)getpid(), host);
@@ -482,8 +437,8 @@ static void a_live_lock_owner_is_waited_for(void **s)
 		if (fd < 0 || write(fd, owner, (size_t)n) != n || write(ready[1], "r", 1) != 1)
 			_exit(1);
 		usleep(300 * 1000);
-		put(path_in("live.mbox"), "From owner Wed Nov 25 16:40:00 2026\n\nmine\n\n", "w");
-		unlink(path_in("live.mbox.lock"));
+		put(test_path("live.mbox"), "From owner Wed Nov 25 16:40:00 2026\n\nmine\n\n", "w");
+		unlink(test_path("live.mbox.lock"));
 		_exit(0);
 	}
 	assert_int_equal(read(ready[0], &c, 1), 1);
@@ -494,7 +449,7 @@ static void a_live_lock_owner_is_waited_for(void **s)
 	deliver_close(t);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_int_equal(status, 0);
-	text = slurp(path_in("live.mbox"), NULL);
+	text = test_slurp(test_path("live.mbox"), NULL);
 	assert_memory_equal(text, "From owner ", 11);
 	assert_non_null(strstr(text, "\nmine\n\nFrom MAILER-DAEMON "));
 	free(text);
@@ -518,5 +473,5 @@ int main(void)
 		cmocka_unit_test(a_live_lock_owner_is_waited_for),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests_name("fetch_mbox", tests, testdir_setup, testdir_teardown);
 }

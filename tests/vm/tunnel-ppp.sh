@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/vm/tunnel-ppp.sh — sourced by tunnel-guest.sh (same boot, same topology)
 # while both ends are up and the mobile sits on guest1: the laptop leaves the
 # LAN and dials up. A real pppd pair over a pty (the mobile in $MOB, the ISP
