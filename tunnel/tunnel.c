@@ -240,25 +240,69 @@ static bool remove_one(struct tunnel_run *r, struct snapshot *s, size_t i, struc
 	return ok;
 }
 
+/* the device an address, route or proxy entry hangs on; NULL for the others */
+static const char *dev_of(const struct tun_obj *o)
+{
+	switch (o->kind) {
+	case TUN_ADDR: return o->addr.dev;
+	case TUN_ROUTE: return o->route.dev;
+	case TUN_NEIGH: return o->neigh.dev;
+	default: return NULL;
+	}
+}
+
+/* the link down deletes: present and ours (made by up, or no state to say otherwise) */
+static bool link_goes(const struct snapshot *s, size_t i)
+{
+	const struct tun_obj *o = &s->plan.obj[i];
+
+	return o->kind == TUN_LINK && s->diff.state[i] != TUN_MISSING &&
+	       (!s->st.exists || tunnel_state_was_created(&s->st, o));
+}
+
+static void failed(const struct roam_error *e, struct roam_error *first, bool *ok)
+{
+	roam_err("%s", e->msg);
+	if (*ok)
+		*first = *e;
+	*ok = false;
+}
+
 enum tunnel_result tunnel_down(struct tunnel_run *r, struct roam_error *e)
 {
 	struct snapshot *s = malloc(sizeof(*s));
 	enum tunnel_result res = TUNNEL_FAILED;
 	struct roam_error first = { "" };
+	const char *dying = NULL;	/* the link that goes, taking what hangs on it */
+	size_t deferred[TUN_MAX_OBJS], ndeferred = 0;
 	bool ok = true;
 
 	if (!s)
 		return roam_error_set(e, "out of memory"), TUNNEL_FAILED;
 	if (!snapshot(r, s, true, e))
 		goto out;
-	/* back to front; an error does not stop the rest: leave as little as we can */
-	for (size_t i = s->plan.n; i--;)
-		if (!remove_one(r, s, i, e)) {
-			roam_err("%s", e->msg);
-			if (ok)
-				first = *e;
-			ok = false;
+	for (size_t i = 0; i < s->plan.n; i++)
+		if (link_goes(s, i))
+			dying = s->plan.obj[i].link.name;
+	/* back to front; an error does not stop the rest: leave as little as we can.
+	 * Addresses, routes and neighbours on the link are not deleted one by one:
+	 * the kernel flushes them when the link goes (as `ip tunnel del` does), and
+	 * only if deleting the link fails are they deleted one by one after all. */
+	for (size_t i = s->plan.n; i--;) {
+		const char *dev = dev_of(&s->diff.current[i]);	/* where the kernel has it */
+
+		if (dying && dev && !strcmp(dev, dying)) {
+			deferred[ndeferred++] = i;
+			continue;
 		}
+		if (remove_one(r, s, i, e))
+			continue;
+		failed(e, &first, &ok);
+		if (link_goes(s, i))	/* the link stays: what hangs on it goes one by one */
+			for (size_t k = 0; k < ndeferred; k++)
+				if (!remove_one(r, s, deferred[k], e))
+					failed(e, &first, &ok);
+	}
 	r->changes = tun_nl_changes(r->nl);
 	if (!ok)
 		*e = first;
