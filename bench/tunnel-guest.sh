@@ -79,13 +79,15 @@ SEED
 rounds() {
 	ip netns exec "$1" bash -c '
 		n=$1; shift; rw=() sw=() rc=() sc=()
-		TIMEFORMAT="%3U %3S"
-		cpu() { { time { $1 && $2; } 2>/dev/null; } 2>&1 | awk "{ print (\$1 + \$2) * 1000 }"; }
+		# the time keyword on the two commands alone: wall, user, system. (The
+		# clock once ran around the subshell and the awk that added user and
+		# system up too: two more processes per round, on both sides.)
+		TIMEFORMAT="%3R %3U %3S"
+		timed() { { time { $1 && $2; } >/dev/null 2>&1; } 2>&1; }
+		ms() { awk "{ printf \"%s %s\", \$1 * 1000, (\$2 + \$3) * 1000 }" <<<"$1"; }
 		for ((i = 0; i < n; i++)); do
-			t0=$EPOCHREALTIME; c=$(cpu "$1" "$2") || exit 1; t1=$EPOCHREALTIME
-			rw+=("$(awk -v a="$t0" -v b="$t1" "BEGIN { print (b - a) * 1000 }")") rc+=("$c")
-			t0=$EPOCHREALTIME; c=$(cpu "$3" "$4") || exit 1; t1=$EPOCHREALTIME
-			sw+=("$(awk -v a="$t0" -v b="$t1" "BEGIN { print (b - a) * 1000 }")") sc+=("$c")
+			t=$(timed "$1" "$2") || exit 1; read -r w c < <(ms "$t"); rw+=("$w") rc+=("$c")
+			t=$(timed "$3" "$4") || exit 1; read -r w c < <(ms "$t"); sw+=("$w") sc+=("$c")
 		done
 		median() { printf "%s\n" "$@" | sort -n | awk "{ v[NR] = \$1 } END { printf \"%.1f\", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }"; }
 		echo "$(median "${rw[@]}") $(median "${sw[@]}") $(median "${rc[@]}") $(median "${sc[@]}")"
