@@ -96,7 +96,7 @@ bool tun_nl_env(struct tun_nl *nl, const struct tunnel_cfg *cfg, struct tunnel_e
 		return false;
 	tun_dump_foreach(d, default_cb, &x);
 	/* uplink = ppp0 without a default route on it: pin through the device itself */
-	if (!x.found && x.want_dev && tun_nl_ifindex(nl, x.want_dev))
+	if (!x.found && x.want_dev && if_nametoindex(x.want_dev))
 		snprintf(env->uplink, sizeof(env->uplink), "%s", x.want_dev);
 	if (!env->uplink[0])
 		return true;	/* the plan says what is missing, if it needs it */

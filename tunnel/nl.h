@@ -42,14 +42,12 @@ bool tun_nl_env(struct tun_nl *nl, const struct tunnel_cfg *cfg, struct tunnel_e
 
 /* internal to nl*.c */
 struct nl_sock *tun_nl_sock(struct tun_nl *nl);
-void tun_nl_count(struct tun_nl *nl, enum tun_kind kind);
+void tun_nl_count(struct tun_nl *nl);
 bool tun_sysctl_read(int *value, struct roam_error *e);
 /* the kernel's reason for the last failed request (extended ack), or "" */
 const char *tun_nl_why(const struct tun_nl *nl);
-/* ifindex → name (buf: IFNAMSIZ) and name → ifindex, remembered until a link
- * is made or deleted; NULL and 0 when there is none */
+/* ifindex → name, remembered until the next write; NULL when there is none */
 const char *tun_nl_ifname(struct tun_nl *nl, int index, char *buf);
-int tun_nl_ifindex(struct tun_nl *nl, const char *name);
 /* A dump's objects as libnl parsed them, in the kernel's order. Not an
  * nl_cache: a cache hashes, keys and de-duplicates every object, which a
  * command that reads each object once has no use for. */

@@ -32,12 +32,11 @@ static bool nl_fail(struct tun_nl *nl, struct roam_error *e, const char *verb,
 			      " (no ipip support in this kernel? modprobe ipip)" : "");
 }
 
-static bool ifindex(struct tun_nl *nl, const char *dev, int *out, const struct tun_obj *o,
-		    struct roam_error *e)
+static bool ifindex(const char *dev, int *out, const struct tun_obj *o, struct roam_error *e)
 {
 	char what[TUN_RENDER_MAX];
 
-	*out = tun_nl_ifindex(nl, dev);
+	*out = (int)if_nametoindex(dev);
 	if (*out)
 		return true;
 	tun_describe(o, what, sizeof(what));
@@ -261,12 +260,12 @@ static bool apply(struct tun_nl *nl, const struct tun_obj *o, bool add, bool cha
 		}
 		break;
 	case TUN_ADDR:
-		if (!ifindex(nl, o->addr.dev, &ifi, o, e))
+		if (!ifindex(o->addr.dev, &ifi, o, e))
 			return false;
 		err = addr_do(sk, &o->addr, ifi, add);
 		break;
 	case TUN_ROUTE:
-		if (add && !ifindex(nl, o->route.dev, &ifi, o, e))
+		if (add && !ifindex(o->route.dev, &ifi, o, e))
 			return false;
 		err = route_do(sk, &o->route, ifi, add);
 		break;
@@ -274,14 +273,14 @@ static bool apply(struct tun_nl *nl, const struct tun_obj *o, bool add, bool cha
 		err = rule_do(sk, &o->rule, add);
 		break;
 	case TUN_NEIGH:
-		if (!ifindex(nl, o->neigh.dev, &ifi, o, e))
+		if (!ifindex(o->neigh.dev, &ifi, o, e))
 			return false;
 		err = neigh_do(sk, &o->neigh, ifi, add);
 		break;
 	}
 	if (err < 0)
 		return nl_fail(nl, e, verb, o, err);
-	tun_nl_count(nl, o->kind);
+	tun_nl_count(nl);
 	return true;
 }
 

@@ -15,9 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "nl.h"
 #include "statefile.h"
@@ -30,9 +27,7 @@ struct tun_nl {
 	/* dumps shared by env.c and the reader until the next write: every
 	 * syscall counts for a tool that runs once per network change */
 	struct tun_dump routes, addrs;
-	/* interface names and indexes, remembered until a link is made or deleted */
 	struct { int index; char name[IFNAMSIZ]; } names[32];
-	int ioctl_fd;		/* for SIOCGIFNAME/SIOCGIFINDEX; -1: not yet open */
 	size_t nnames;
 	char why[256];		/* the kernel's extended ack of the last error */
 };
@@ -71,7 +66,6 @@ struct tun_nl *tun_nl_open(struct roam_error *e)
 		roam_error_set(e, "out of memory");
 		return NULL;
 	}
-	nl->ioctl_fd = -1;
 	if ((err = nl_connect(nl->sk, NETLINK_ROUTE)) < 0) {
 		roam_error_set(e, "netlink: connect: %s", nl_geterror(err));
 		tun_nl_close(nl);
@@ -102,6 +96,7 @@ static void forget(struct tun_nl *nl)
 {
 	dump_free(&nl->routes);
 	dump_free(&nl->addrs);
+	nl->nnames = 0;
 }
 
 void tun_nl_close(struct tun_nl *nl)
@@ -109,8 +104,6 @@ void tun_nl_close(struct tun_nl *nl)
 	if (!nl)
 		return;
 	forget(nl);
-	if (nl->ioctl_fd >= 0)
-		close(nl->ioctl_fd);
 	nl_socket_free(nl->sk);
 	free(nl);
 }
@@ -119,59 +112,24 @@ unsigned tun_nl_changes(const struct tun_nl *nl) { return nl->changes; }
 const char *tun_nl_why(const struct tun_nl *nl) { return nl->why; }
 struct nl_sock *tun_nl_sock(struct tun_nl *nl) { return nl->sk; }
 
-void tun_nl_count(struct tun_nl *nl, enum tun_kind kind)
+void tun_nl_count(struct tun_nl *nl)
 {
 	nl->changes++;
 	forget(nl);	/* what we read before the write is stale now */
-	if (kind == TUN_LINK)	/* a link made or gone: names and indexes change */
-		nl->nnames = 0;
-}
-
-static void remember(struct tun_nl *nl, int index, const char *name)
-{
-	if (nl->nnames < sizeof(nl->names) / sizeof(nl->names[0])) {
-		nl->names[nl->nnames].index = index;
-		snprintf(nl->names[nl->nnames++].name, IFNAMSIZ, "%s", name);
-	}
-}
-
-/* SIOCGIFNAME/SIOCGIFINDEX on one socket kept open, where if_indextoname()
- * and if_nametoindex() open and close one per call */
-static int ifreq(struct tun_nl *nl, unsigned long req, struct ifreq *ifr)
-{
-	if (nl->ioctl_fd < 0 && (nl->ioctl_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	return ioctl(nl->ioctl_fd, req, ifr);
 }
 
 const char *tun_nl_ifname(struct tun_nl *nl, int index, char *buf)
 {
-	struct ifreq ifr = { .ifr_ifindex = index };
-
 	for (size_t i = 0; i < nl->nnames; i++)
 		if (nl->names[i].index == index)
 			return strcpy(buf, nl->names[i].name);
-	if (index <= 0 || ifreq(nl, SIOCGIFNAME, &ifr) < 0)
+	if (index <= 0 || !if_indextoname((unsigned)index, buf))
 		return NULL;
-	snprintf(buf, IFNAMSIZ, "%s", ifr.ifr_name);
-	remember(nl, index, buf);
+	if (nl->nnames < sizeof(nl->names) / sizeof(nl->names[0])) {
+		nl->names[nl->nnames].index = index;
+		strcpy(nl->names[nl->nnames++].name, buf);
+	}
 	return buf;
-}
-
-int tun_nl_ifindex(struct tun_nl *nl, const char *name)
-{
-	struct ifreq ifr = { .ifr_ifindex = 0 };
-
-	for (size_t i = 0; i < nl->nnames; i++)
-		if (!strcmp(nl->names[i].name, name))
-			return nl->names[i].index;
-	if (strlen(name) >= IFNAMSIZ)
-		return 0;
-	strcpy(ifr.ifr_name, name);
-	if (ifreq(nl, SIOCGIFINDEX, &ifr) < 0 || ifr.ifr_ifindex <= 0)
-		return 0;
-	remember(nl, ifr.ifr_ifindex, name);
-	return ifr.ifr_ifindex;
 }
 
 static void collect(struct nl_object *obj, void *arg)

@@ -33,8 +33,6 @@ static void mark(const char *what)
 	static struct timespec last;
 	struct timespec now;
 
-	if (!roam_log_enabled(LOG_DEBUG))
-		return;	/* not even the clock: without a vDSO clock it is a syscall */
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (last.tv_sec)
 		roam_debug("%s: %.2f ms", what, (double)(now.tv_sec - last.tv_sec) * 1e3 +
@@ -130,16 +128,14 @@ static bool apply_one(struct tunnel_run *r, struct snapshot *s, size_t i, struct
 		      struct roam_error *e)
 {
 	const struct tun_obj *want = &s->plan.obj[i], *have = &s->diff.current[i];
-	char cmd[TUN_RENDER_MAX] = "";
+	char cmd[TUN_RENDER_MAX];
 	bool created = s->diff.state[i] == TUN_MISSING;
 
-	if (r->dry_run || roam_log_enabled(LOG_INFO)) {	/* else nobody reads it */
-		if (created)
-			tun_render_add(want, cmd, sizeof(cmd));
-		else
-			tun_render_change(want, have, cmd, sizeof(cmd));
-		show(r, cmd);
-	}
+	if (created)
+		tun_render_add(want, cmd, sizeof(cmd));
+	else
+		tun_render_change(want, have, cmd, sizeof(cmd));
+	show(r, cmd);
 	if (r->dry_run)
 		return true;
 	if (!(created ? tun_nl_add(r->nl, want, e) : tun_nl_change(r->nl, want, have, e)))
@@ -222,7 +218,7 @@ enum tunnel_result tunnel_up(struct tunnel_run *r, struct roam_error *e)
 static bool remove_one(struct tunnel_run *r, struct snapshot *s, size_t i, struct roam_error *e)
 {
 	const struct tun_obj *want = &s->plan.obj[i], *have = &s->diff.current[i];
-	char cmd[TUN_RENDER_MAX] = "";
+	char cmd[TUN_RENDER_MAX];
 	struct tun_obj off = *have;
 
 	if (s->diff.state[i] == TUN_MISSING)
@@ -235,10 +231,8 @@ static bool remove_one(struct tunnel_run *r, struct snapshot *s, size_t i, struc
 	} else if (s->st.exists && !tunnel_state_was_created(&s->st, want)) {
 		return true;	/* it was there before `up`: not ours to remove */
 	}
-	if (r->dry_run || roam_log_enabled(LOG_INFO)) {
-		tun_render_del(&off, cmd, sizeof(cmd));
-		show(r, cmd);
-	}
+	tun_render_del(&off, cmd, sizeof(cmd));
+	show(r, cmd);
 	if (r->dry_run)
 		return true;
 	bool ok = off.kind == TUN_SYSCTL ? tun_nl_change(r->nl, &off, have, e)
