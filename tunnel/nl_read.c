@@ -19,8 +19,6 @@
 #include "nl.h"
 #include "statefile.h"
 
-#define TUN_NL_MSG_SIZE 1024
-
 struct tun_nl {
 	struct nl_sock *sk;
 	unsigned changes;
@@ -76,11 +74,6 @@ struct tun_nl *tun_nl_open(struct roam_error *e)
 	/* one recvmsg per batch instead of a MSG_PEEK for the size first */
 	nl_socket_disable_msg_peek(nl->sk);
 	nl_socket_set_msg_buf_size(nl->sk, 65536);
-	/* libnl callocs a page for every request it builds; ours are at most 128
-	 * bytes (an ipip link with all its parameters), and zeroing 4 KiB a time
-	 * is a cost that counts under emulation. A request that outgrew this
-	 * would fail with "Out of memory", not be cut short. */
-	nlmsg_set_default_size(TUN_NL_MSG_SIZE);
 	return nl;
 }
 

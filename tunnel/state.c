@@ -67,22 +67,12 @@ void tunnel_state_forget(struct tunnel_state *st, const struct tun_obj *o)
 		}
 }
 
-/* all but created[], which counts only up to ncreated: its 12 KiB are not
- * written for nothing (a command is a short run, and under emulation zeroing
- * memory, the kernel's fresh pages included, is much of what it pays for) */
-static void state_init(struct tunnel_state *st)
-{
-	st->forward_was = -1;
-	st->remote.s_addr = 0;
-	st->ncreated = 0;
-	st->exists = false;
-}
-
 bool tunnel_state_parse(const char *text, struct tunnel_state *st, struct roam_error *e)
 {
 	unsigned lineno = 0;
 
-	state_init(st);
+	memset(st, 0, sizeof(*st));
+	st->forward_was = -1;
 	st->exists = true;
 	for (const char *p = text; *p; lineno++) {
 		size_t len = strcspn(p, "\n");
@@ -131,7 +121,8 @@ bool tunnel_state_load(const char *name, struct tunnel_state *st, struct roam_er
 	ssize_t n;
 	bool ok;
 
-	state_init(st);
+	memset(st, 0, sizeof(*st));
+	st->forward_was = -1;
 	if (!path_of(name, path, sizeof(path), e))
 		return false;
 	if (!(buf = malloc(STATE_CAP)))

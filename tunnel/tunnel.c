@@ -58,8 +58,7 @@ static bool drop_link(const struct tunnel_run *r, struct tunnel_plan *p, struct 
  * identity is all they need, so an unknown uplink or address is left blank */
 static bool snapshot(struct tunnel_run *r, struct snapshot *s, bool lenient, struct roam_error *e)
 {
-	/* each part is set by what fills it: no 14 KiB memset (see state.c) */
-	memset(&s->have, 0, sizeof(s->have));
+	memset(s, 0, sizeof(*s));
 	mark("start");
 	if (!tunnel_state_load(r->cfg->name, &s->st, e) || !tun_nl_env(r->nl, r->cfg, &s->env, e))
 		return false;
