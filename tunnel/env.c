@@ -89,20 +89,20 @@ bool tun_nl_env(struct tun_nl *nl, const struct tunnel_cfg *cfg, struct tunnel_e
 		struct roam_error *e)
 {
 	struct env_ctx x = { .nl = nl, .want_dev = cfg->uplink[0] ? cfg->uplink : NULL, .env = env };
-	const struct tun_dump *d;
+	struct nl_cache *c;
 
 	memset(env, 0, sizeof(*env));
-	if (!(d = tun_nl_dump(nl, TUN_ROUTE, e)))
+	if (!(c = tun_nl_dump(nl, TUN_ROUTE, e)))
 		return false;
-	tun_dump_foreach(d, default_cb, &x);
+	nl_cache_foreach(c, default_cb, &x);
 	/* uplink = ppp0 without a default route on it: pin through the device itself */
 	if (!x.found && x.want_dev && if_nametoindex(x.want_dev))
 		snprintf(env->uplink, sizeof(env->uplink), "%s", x.want_dev);
 	if (!env->uplink[0])
 		return true;	/* the plan says what is missing, if it needs it */
-	if (!(d = tun_nl_dump(nl, TUN_ADDR, e)))
+	if (!(c = tun_nl_dump(nl, TUN_ADDR, e)))
 		return false;
-	tun_dump_foreach(d, addr_cb, &x);
+	nl_cache_foreach(c, addr_cb, &x);
 	if (!env->local.s_addr)
 		env->local = x.first;
 	env->router_onlink = env->router.s_addr &&

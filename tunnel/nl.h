@@ -14,7 +14,6 @@
 #include "diff.h"
 #include "plan.h"
 
-struct nl_object;
 struct tun_nl;
 
 struct tun_nl *tun_nl_open(struct roam_error *e);
@@ -48,17 +47,7 @@ bool tun_sysctl_read(int *value, struct roam_error *e);
 const char *tun_nl_why(const struct tun_nl *nl);
 /* ifindex → name, remembered until the next write; NULL when there is none */
 const char *tun_nl_ifname(struct tun_nl *nl, int index, char *buf);
-/* A dump's objects as libnl parsed them, in the kernel's order. Not an
- * nl_cache: a cache hashes, keys and de-duplicates every object, which a
- * command that reads each object once has no use for. */
-struct tun_dump {
-	struct nl_object **v;
-	size_t n, cap;
-	bool valid;
-	bool oom;
-};
-/* the IPv4 route (TUN_ROUTE) or address (TUN_ADDR) dump, shared until the next write */
-const struct tun_dump *tun_nl_dump(struct tun_nl *nl, enum tun_kind kind, struct roam_error *e);
-void tun_dump_foreach(const struct tun_dump *d, void (*cb)(struct nl_object *, void *), void *arg);
+/* the route (TUN_ROUTE) or address (TUN_ADDR) dump, shared until the next write */
+struct nl_cache *tun_nl_dump(struct tun_nl *nl, enum tun_kind kind, struct roam_error *e);
 
 #endif

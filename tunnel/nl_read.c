@@ -24,7 +24,7 @@ struct tun_nl {
 	unsigned changes;
 	/* dumps shared by env.c and the reader until the next write: every
 	 * syscall counts for a tool that runs once per network change */
-	struct tun_dump routes, addrs;
+	struct nl_cache *routes, *addrs;
 	struct { int index; char name[IFNAMSIZ]; } names[32];
 	size_t nnames;
 	char why[256];		/* the kernel's extended ack of the last error */
@@ -77,18 +77,11 @@ struct tun_nl *tun_nl_open(struct roam_error *e)
 	return nl;
 }
 
-static void dump_free(struct tun_dump *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		nl_object_put(d->v[i]);
-	free(d->v);
-	memset(d, 0, sizeof(*d));
-}
-
 static void forget(struct tun_nl *nl)
 {
-	dump_free(&nl->routes);
-	dump_free(&nl->addrs);
+	nl_cache_free(nl->routes);
+	nl_cache_free(nl->addrs);
+	nl->routes = nl->addrs = NULL;
 	nl->nnames = 0;
 }
 
@@ -125,87 +118,21 @@ const char *tun_nl_ifname(struct tun_nl *nl, int index, char *buf)
 	return buf;
 }
 
-static void collect(struct nl_object *obj, void *arg)
+struct nl_cache *tun_nl_dump(struct tun_nl *nl, enum tun_kind kind, struct roam_error *e)
 {
-	struct tun_dump *d = arg;
-
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 32;
-		struct nl_object **v = realloc(d->v, cap * sizeof(*v));
-
-		if (!v) {
-			d->oom = true;
-			return;
-		}
-		d->v = v;
-		d->cap = cap;
-	}
-	nl_object_get(obj);
-	d->v[d->n++] = obj;
-}
-
-static int collect_msg(struct nl_msg *msg, void *arg)
-{
-	int err = nl_msg_parse(msg, collect, arg);
-
-	/* a message libnl cannot parse is not one of ours: skip it, as a cache would */
-	return err < 0 && err != -NLE_MSGTYPE_NOSUPPORT && err != -NLE_OPNOTSUPP ? err : NL_OK;
-}
-
-/* one dump request (TYPE with the family header HDR), every reply parsed
- * into d as it arrives; an interrupted dump (the table changed meanwhile)
- * is asked for again, as libnl's caches do */
-static int dump(struct tun_nl *nl, int type, const void *hdr, size_t len, struct tun_dump *d)
-{
-	struct nl_cb *own = nl_socket_get_cb(nl->sk);	/* a reference: put below */
-	struct nl_cb *cb = nl_cb_clone(own);	/* with ext_ack() as its error handler */
-	int err = -NLE_NOMEM;
-
-	nl_cb_put(own);
-	if (!cb)
-		return err;
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, collect_msg, d);
-	for (int tries = 0; tries < 8; tries++) {
-		dump_free(d);
-		err = nl_send_simple(nl->sk, type, NLM_F_DUMP, (void *)hdr, len);
-		if (err >= 0)
-			err = nl_recvmsgs(nl->sk, cb);
-		if (err != -NLE_DUMP_INTR)
-			break;
-	}
-	nl_cb_put(cb);
-	if (err >= 0 && d->oom)
-		err = -NLE_NOMEM;
-	if (err < 0)
-		dump_free(d);
-	else
-		d->valid = true;
-	return err;
-}
-
-const struct tun_dump *tun_nl_dump(struct tun_nl *nl, enum tun_kind kind, struct roam_error *e)
-{
-	struct tun_dump *d = kind == TUN_ROUTE ? &nl->routes : &nl->addrs;
-	struct rtmsg rtm = { .rtm_family = AF_INET };
-	struct ifaddrmsg ifa = { .ifa_family = AF_INET };
+	struct nl_cache **c = kind == TUN_ROUTE ? &nl->routes : &nl->addrs;
 	int err;
 
-	if (d->valid)
-		return d;
-	err = kind == TUN_ROUTE ? dump(nl, RTM_GETROUTE, &rtm, sizeof(rtm), d)
-				: dump(nl, RTM_GETADDR, &ifa, sizeof(ifa), d);
+	if (*c)
+		return *c;
+	err = kind == TUN_ROUTE ? rtnl_route_alloc_cache(nl->sk, AF_INET, 0, c)
+				: rtnl_addr_alloc_cache(nl->sk, c);
 	if (err < 0) {
+		*c = NULL;
 		roam_error_set(e, "netlink: dump %s: %s", kind == TUN_ROUTE ? "routes" : "addresses",
 			       nl_geterror(err));
-		return NULL;
 	}
-	return d;
-}
-
-void tun_dump_foreach(const struct tun_dump *d, void (*cb)(struct nl_object *, void *), void *arg)
-{
-	for (size_t i = 0; i < d->n; i++)
-		cb(d->v[i], arg);
+	return *c;
 }
 
 static bool push(struct tun_objs *h, const struct tun_obj *o)
@@ -377,24 +304,21 @@ static void rule_cb(struct nl_object *obj, void *arg)
 		x->oom = true;
 }
 
-static bool read_dump(struct tun_nl *nl, enum tun_kind kind, struct read_ctx *x,
-		      struct roam_error *e)
+static bool read_cache(struct tun_nl *nl, enum tun_kind kind, struct read_ctx *x,
+		       struct roam_error *e)
 {
-	const struct tun_dump *d;
+	struct nl_cache *c = NULL;
+	int err;
 
 	if (kind == TUN_RULE) {
-		struct fib_rule_hdr frh = { .family = AF_INET };
-		struct tun_dump rules = { 0 };
-		int err = dump(nl, RTM_GETRULE, &frh, sizeof(frh), &rules);
-
-		if (err < 0)
+		if ((err = rtnl_rule_alloc_cache(nl->sk, AF_INET, &c)) < 0)
 			return roam_error_set(e, "netlink: dump rules: %s", nl_geterror(err));
-		tun_dump_foreach(&rules, rule_cb, x);
-		dump_free(&rules);
+		nl_cache_foreach(c, rule_cb, x);
+		nl_cache_free(c);
 	} else {
-		if (!(d = tun_nl_dump(nl, kind, e)))
+		if (!(c = tun_nl_dump(nl, kind, e)))
 			return false;
-		tun_dump_foreach(d, kind == TUN_ADDR ? addr_cb : route_cb, x);
+		nl_cache_foreach(c, kind == TUN_ADDR ? addr_cb : route_cb, x);
 	}
 	return !x->oom || roam_error_set(e, "out of memory");
 }
@@ -452,11 +376,11 @@ bool tun_nl_read(struct tun_nl *nl, const struct tunnel_plan *want, struct tun_o
 	}
 	if (!read_links(nl, want, h, e))
 		return false;
-	if (wanted(want, TUN_ADDR) && !read_dump(nl, TUN_ADDR, &x, e))
+	if (wanted(want, TUN_ADDR) && !read_cache(nl, TUN_ADDR, &x, e))
 		return false;
-	if (wanted(want, TUN_ROUTE) && !read_dump(nl, TUN_ROUTE, &x, e))
+	if (wanted(want, TUN_ROUTE) && !read_cache(nl, TUN_ROUTE, &x, e))
 		return false;
-	if (wanted(want, TUN_RULE) && !read_dump(nl, TUN_RULE, &x, e))
+	if (wanted(want, TUN_RULE) && !read_cache(nl, TUN_RULE, &x, e))
 		return false;
 	return !wanted(want, TUN_NEIGH) || read_proxies(nl, &x, e);
 }
