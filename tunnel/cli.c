@@ -136,7 +136,9 @@ int tunnel_cli(int argc, char **argv, unsigned flags)
 	if (res != TUNNEL_OK && res != TUNNEL_PARTIAL && res != TUNNEL_DOWN)
 		roam_err("%s", e.msg);
 	else if (res == TUNNEL_DOWN && e.msg[0])
-		roam_err("%s", e.msg);
+		/* a tunnel taken down on purpose is news, not an error: -q (a
+		 * hook, a cron line) keeps it quiet, the exit status (2) tells */
+		roam_notice("%s", e.msg);
 	if (!o.dry_run)
 		roam_debug("%u netlink change%s", run.changes, run.changes == 1 ? "" : "s");
 out:

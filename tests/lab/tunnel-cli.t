@@ -89,8 +89,11 @@ ip -n "$MOB" route replace default via 203.0.113.193
 run mob -c "$LAB_TMP/mob.conf" status
 is "$rc" 2 "status with nothing up: exit 2"
 like "$out" "missing +link tunl1" "  the link is listed missing"
-run mob -c "$LAB_TMP/mob.conf" roam
+run mob -c "$LAB_TMP/mob.conf" -v roam
 is "$rc" 2 "roam with nothing up: exit 2"
+like "$out" "tunl1 is not up: nothing to roam" "  -v: it says why"
+run mob -c "$LAB_TMP/mob.conf" -q roam
+is "$rc:$out" "2:" "  -q (a hook, a cron line): exit 2 and not a word"
 run mob -c "$LAB_TMP/gw.conf" roam
 is "$rc" 3 "roam on a gateway: exit 3"
 run mob -c "$LAB_TMP/mob.conf" register
