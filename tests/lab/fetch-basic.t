@@ -120,6 +120,41 @@ fetch "$c"
 is "$rc" 0 "mbox: exit 0"
 is "$(grep -c '^From sender@example.net ' "$LAB_TMP/mbox/inbox" 2>/dev/null)" 3 \
 	"mbox: 3 messages, each with its From_ line"
+# an mbox shared with the laptop's own local mail: while roam-fetch delivers 300
+# messages, a real procmail keeps delivering into the same mbox (its dot lock
+# and its kernel lock). Each batch of ours holds both locks from its first
+# byte to its fsync, so neither writes into the other's messages; procmail
+# waits (LOCKSLEEP) while a batch holds them. The note shows the order.
+fresh_server 300
+mb=$LAB_TMP/shared/inbox
+mkdir -p "$LAB_TMP/shared"
+printf 'SHELL=/bin/sh\nLOCKSLEEP=1\n:0:\n%s\n' "$mb" >"$LAB_TMP/shared/procmailrc"
+c=$(conf shared "deliver=mbox:$mb")
+"$FETCH" -c "$c" 2>"$LAB_TMP/shared/err" &
+fpid=$!
+locals=0
+while kill -0 "$fpid" 2>/dev/null || [ "$locals" -lt 3 ]; do
+	locals=$((locals + 1))
+	printf 'From: me@example.org\nSubject: local %d\nMessage-ID: <local-%d@example.org>\n\nhi %d\n' \
+		"$locals" "$locals" "$locals" |
+		procmail -f me@example.org -m "$LAB_TMP/shared/procmailrc" ||
+		echo "procmail $locals: exit $?" >>"$LAB_TMP/shared/err"
+done
+wait "$fpid"
+is "$?" 0 "shared mbox: roam-fetch exits 0 while procmail delivers $locals local messages"
+is "$(cat "$LAB_TMP/shared/err")" "" "shared mbox: no error from either"
+mbox_split "$mb" "$LAB_TMP/shared/split"
+digests "$LAB_TMP/shared/split" >"$LAB_TMP/shared/got"
+is "$(comm -23 "$LAB_TMP/orig" "$LAB_TMP/shared/got" | wc -l) $(uniq -d "$LAB_TMP/shared/got" | wc -l)" \
+	"0 0" "shared mbox: every fetched message whole, none twice"
+is "$(comm -13 "$LAB_TMP/orig" "$LAB_TMP/shared/got" | wc -l)" "$locals" \
+	"shared mbox: the rest are the $locals local messages"
+is "$(grep -c '^Message-ID: <local-' "$mb") $(grep '^Message-ID: <local-' "$mb" | sort -u | wc -l)" \
+	"$locals $locals" "shared mbox: each local message once"
+is "$(grep -c '^X-Roam-Key: ' "$mb")" 300 "shared mbox: each fetched message carries its key"
+note "shared mbox, From_ lines in order (me = local, se = fetched):" \
+	"$(grep '^From ' "$mb" | cut -c6-7 | uniq -c | tr -s ' \n' ' ')"
+
 fresh_server 2
 mkdir -p "$LAB_TMP/mdaout"
 c=$(conf mda "deliver=mda:cat >\$(mktemp $LAB_TMP/mdaout/msg.XXXXXX)")

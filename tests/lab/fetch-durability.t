@@ -200,27 +200,6 @@ done
 
 # ---- kill -9 into an mbox --------------------------------------------------------
 
-# mbox_split MBOX DIR: each message of MBOX as a file in DIR, as the server
-# has it: without its From_ line and roam-fetch's X-Roam-Key marker, with
-# mboxrd's quoting undone and without the blank line that ends it in the mbox.
-# A message a run left unconfirmed (X-Roam-Tmp) or cut short stays altered,
-# and same_mail reports it.
-mbox_split() {
-	local m
-	rm -rf "$2"
-	mkdir -p "$2"
-	[ -e "$1" ] || return 0
-	awk -v out="$2" '
-		/^From / { if (f) close(f); f = sprintf("%s/%06d", out, ++n); first = 1; next }
-		first && /^X-Roam-Key: [0-9a-f]+ / { first = 0; next }
-		{ first = 0; if (/^>+From /) $0 = substr($0, 2); printf "%s\n", $0 > f }
-	' "$1"
-	for m in "$2"/*; do
-		[ -e "$m" ] && truncate -s -1 "$m"
-	done
-	return 0
-}
-
 # mbox_nothing_lost MBOX DIR: nothing_lost on MBOX's messages, split into DIR
 mbox_nothing_lost() { mbox_split "$1" "$2" && nothing_lost "$2"; }
 
