@@ -170,13 +170,13 @@ static bool cut_tail(struct deliver_target *t, const struct region *g, off_t fro
 	if (first == g->n)
 		return true;
 	/* the first message of the batch takes the separator it added with it */
-	off_t to = first == 0 ? from : g->v[first].start;
+	off_t to = first == 0 ? from : g->v[first].start, end = lseek(t->mb.fd, 0, SEEK_END);
 
 	if (ftruncate(t->mb.fd, to) < 0 || fsync(t->mb.fd) < 0)
 		return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot truncate", t->where, errno);
 	roam_notice("%s: removed %zu message%s that an interrupted run left incomplete or "
-		    "unconfirmed (%jd bytes); they are fetched again", t->where, g->n - first,
-		    g->n - first == 1 ? "" : "s", (intmax_t)to);
+		    "unconfirmed (%jd bytes from offset %jd); they are fetched again", t->where,
+		    g->n - first, g->n - first == 1 ? "" : "s", (intmax_t)(end - to), (intmax_t)to);
 	return true;
 }
 
