@@ -11,10 +11,10 @@ roam-fetch_DIR := bin
 KEY_SECTIONS += fetch
 
 UNIT_TESTS += test_fetch_hostkey test_fetch_secret test_fetch_settings
-test_fetch_hostkey_SRCS := tests/unit/test_fetch_hostkey.c fetch/hostkey.c
+test_fetch_hostkey_SRCS := tests/unit/test_fetch_hostkey.c tests/unit/testdir.c fetch/hostkey.c
 test_fetch_hostkey_LIBS := $(LIBS_CMOCKA) $(LIBS_SSH2)
-test_fetch_secret_SRCS := tests/unit/test_fetch_secret.c fetch/secret.c
+test_fetch_secret_SRCS := tests/unit/test_fetch_secret.c tests/unit/testdir.c fetch/secret.c
 test_fetch_secret_LIBS := $(LIBS_CMOCKA)
-test_fetch_settings_SRCS := tests/unit/test_fetch_settings.c fetch/settings.c fetch/forward.c \
+test_fetch_settings_SRCS := tests/unit/test_fetch_settings.c tests/unit/testdir.c fetch/settings.c fetch/forward.c \
 	fetch/keys.c fetch/ssh.c fetch/hostkey.c fetch/pump.c
 test_fetch_settings_LIBS := $(LIBS_CMOCKA) $(LIBS_INIH) $(LIBS_SSH2)

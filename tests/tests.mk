@@ -1,11 +1,11 @@
 # tests/ — unit tests of lib/ and the key-table dump that the docs test reads
 
 UNIT_TESTS += test_config test_addr test_statefile test_log
-test_config_SRCS := tests/unit/test_config.c
+test_config_SRCS := tests/unit/test_config.c tests/unit/testdir.c
 test_config_LIBS := $(LIBS_INIH) $(LIBS_CMOCKA)
 test_addr_SRCS := tests/unit/test_addr.c
 test_addr_LIBS := $(LIBS_CMOCKA)
-test_statefile_SRCS := tests/unit/test_statefile.c
+test_statefile_SRCS := tests/unit/test_statefile.c tests/unit/testdir.c
 test_statefile_LIBS := $(LIBS_CMOCKA)
 test_log_SRCS := tests/unit/test_log.c
 test_log_LIBS := $(LIBS_CMOCKA)

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "testdir.h"
 
 static const struct roam_key test_keys[] = {
 	{ .name = "target", .type = ROAM_T_IPV4, .list = true, .help = "targets" },
@@ -29,8 +30,7 @@ static const struct roam_key other_keys[] = {
 };
 static const struct roam_section redirect = ROAM_SECTION("redirect", other_keys);
 
-static char dir[] = "/tmp/roam-test-config.XXXXXX";
-static char path[sizeof(dir) + 32];
+static char path[sizeof(test_dir) + 32];
 
 static void write_file(const char *data, size_t len)
 {
@@ -63,18 +63,10 @@ static void assert_fails(const char *text, unsigned line, const char *want)
 
 static int setup(void **state)
 {
-	(void)state;
-	if (!mkdtemp(dir))
+	if (testdir_setup(state) < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/roam.conf", dir);
+	snprintf(path, sizeof(path), "%s/roam.conf", test_dir);
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	unlink(path);
-	return rmdir(dir);
 }
 
 static void values_and_defaults(void **state)
@@ -215,31 +207,31 @@ static void missing_and_unreadable_files(void **state)
 	char missing[sizeof(path) + 8];
 
 	(void)state;
-	snprintf(missing, sizeof(missing), "%s/nope.conf", dir);
+	snprintf(missing, sizeof(missing), "%s/nope.conf", test_dir);
 	assert_null(roam_conf_load(missing, 0, secs, 1, &e));
 	assert_non_null(strstr(e.msg, "cannot read"));
 	assert_non_null(strstr(e.msg, "No such file"));
 	/* a directory opens but cannot be read: as root, permissions would not stop us */
-	assert_null(roam_conf_load(dir, 0, secs, 1, &e));
-	assert_non_null(strstr(e.msg, dir));
+	assert_null(roam_conf_load(test_dir, 0, secs, 1, &e));
+	assert_non_null(strstr(e.msg, test_dir));
 }
 
 static void user_file_comes_first(void **state)
 {
 	static const struct roam_section *const secs[] = { &probe };
-	char userdir[sizeof(dir) + 16], userconf[sizeof(dir) + 32];
+	char userdir[sizeof(test_dir) + 16], userconf[sizeof(test_dir) + 32];
 	struct roam_error e;
 	struct roam_conf *c;
 
 	(void)state;
-	snprintf(userdir, sizeof(userdir), "%s/roam", dir);
+	snprintf(userdir, sizeof(userdir), "%s/roam", test_dir);
 	snprintf(userconf, sizeof(userconf), "%s/roam.conf", userdir);
 	assert_int_equal(mkdir(userdir, 0700), 0);
 	FILE *f = fopen(userconf, "w");
 	assert_non_null(f);
 	fputs("[probe]\ncount = 9\n", f);
 	fclose(f);
-	setenv("XDG_CONFIG_HOME", dir, 1);
+	setenv("XDG_CONFIG_HOME", test_dir, 1);
 	c = roam_conf_load(NULL, ROAM_CONF_USER, secs, 1, &e);
 	assert_non_null(c);
 	assert_string_equal(roam_conf_path(c), userconf);
@@ -275,5 +267,5 @@ int main(void)
 		cmocka_unit_test(key_check_for_command_line),
 	};
 
-	return cmocka_run_group_tests_name("config", tests, setup, teardown);
+	return cmocka_run_group_tests_name("config", tests, setup, testdir_teardown);
 }

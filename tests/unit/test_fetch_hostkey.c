@@ -11,9 +11,9 @@
 #include <cmocka.h>
 
 #include "../../fetch/hostkey.h"
+#include "testdir.h"
 
-static char dir[] = "/tmp/roam-test-hostkey.XXXXXX";
-static char path[sizeof(dir) + 16];
+static char path[sizeof(test_dir) + 16];
 static LIBSSH2_SESSION *session;
 
 /* an ssh-ed25519 public key blob (RFC 8709): string "ssh-ed25519", string key */
@@ -30,20 +30,17 @@ static void make_blob(unsigned seed)
 
 static int setup(void **s)
 {
-	(void)s;
-	if (!mkdtemp(dir) || libssh2_init(0) || !(session = libssh2_session_init()))
+	if (testdir_setup(s) < 0 || libssh2_init(0) || !(session = libssh2_session_init()))
 		return -1;
-	snprintf(path, sizeof(path), "%s/known_hosts", dir);
+	snprintf(path, sizeof(path), "%s/known_hosts", test_dir);
 	return 0;
 }
 
 static int teardown(void **s)
 {
-	(void)s;
 	libssh2_session_free(session);
 	libssh2_exit();
-	unlink(path);
-	return rmdir(dir);
+	return testdir_teardown(s);
 }
 
 static void write_known(const char *text)

@@ -12,28 +12,18 @@
 #include <cmocka.h>
 
 #include "../../fetch/lock.h"
+#include "testdir.h"
 
 #define ACCOUNT "alice@127.0.0.1:110 via root@127.0.0.1:2222"
 
-static char dir[] = "/tmp/roam-test-lock.XXXXXX";
-static char state[sizeof(dir) + 32];
+static char state[sizeof(test_dir) + 32];
 
 static int setup(void **s)
 {
-	(void)s;
-	if (!mkdtemp(dir))
+	if (testdir_setup(s) < 0)
 		return -1;
-	snprintf(state, sizeof(state), "%s/a/b/state", dir);
+	snprintf(state, sizeof(state), "%s/a/b/state", test_dir);
 	return 0;
-}
-
-static int teardown(void **s)
-{
-	char cmd[sizeof(dir) + 16];
-
-	(void)s;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
 }
 
 /* what fetch_lock says in a fresh process: 0 locked, 1 busy, 2 error */
@@ -95,13 +85,13 @@ static void busy_error_names_the_account(void **s)
 
 static void unusable_state_dir_is_an_error_not_busy(void **s)
 {
-	char bad[sizeof(dir) + 32];
+	char bad[sizeof(test_dir) + 32];
 	struct roam_error e = { .msg = "" };
 	bool busy = true;
 	FILE *f;
 
 	(void)s;
-	snprintf(bad, sizeof(bad), "%s/file", dir);
+	snprintf(bad, sizeof(bad), "%s/file", test_dir);
 	f = fopen(bad, "w");
 	assert_non_null(f);
 	fclose(f);
@@ -146,5 +136,5 @@ int main(void)
 		cmocka_unit_test(account_names_stay_inside_state_dir),
 	};
 
-	return cmocka_run_group_tests_name("fetch_lock", tests, setup, teardown);
+	return cmocka_run_group_tests_name("fetch_lock", tests, setup, testdir_teardown);
 }

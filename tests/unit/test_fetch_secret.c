@@ -12,24 +12,16 @@
 
 #include "../../fetch/secret.h"
 #include "exits.h"
+#include "testdir.h"
 
-static char dir[] = "/tmp/roam-test-secret.XXXXXX";
-static char path[sizeof(dir) + 16];
+static char path[sizeof(test_dir) + 16];
 
 static int setup(void **s)
 {
-	(void)s;
-	if (!mkdtemp(dir))
+	if (testdir_setup(s) < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/pass", dir);
+	snprintf(path, sizeof(path), "%s/pass", test_dir);
 	return 0;
-}
-
-static int teardown(void **s)
-{
-	(void)s;
-	unlink(path);
-	return rmdir(dir);
 }
 
 static void write_file(const char *text, mode_t mode)
@@ -90,7 +82,7 @@ static void test_bad_files(void **s)
 	unlink(path);
 	assert_null(secret_from_file(path, &code, &e));
 	assert_non_null(strstr(e.msg, path));
-	assert_null(secret_from_file(dir, &code, &e));
+	assert_null(secret_from_file(test_dir, &code, &e));
 	assert_int_equal(code, FETCH_EXIT_IOERR);
 }
 
@@ -124,5 +116,5 @@ int main(void)
 		cmocka_unit_test(test_command),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, testdir_teardown);
 }

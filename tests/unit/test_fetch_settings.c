@@ -13,26 +13,18 @@
 
 #include "../../fetch/forward.h"
 #include "../../fetch/settings.h"
+#include "testdir.h"
 
-static char dir[] = "/tmp/roam-test-fsettings.XXXXXX";
-static char conf[sizeof(dir) + 16];
+static char conf[sizeof(test_dir) + 16];
 
 static int setup(void **s)
 {
-	(void)s;
-	if (!mkdtemp(dir))
+	if (testdir_setup(s) < 0)
 		return -1;
-	snprintf(conf, sizeof(conf), "%s/roam.conf", dir);
-	setenv("HOME", dir, 1);
+	snprintf(conf, sizeof(conf), "%s/roam.conf", test_dir);
+	setenv("HOME", test_dir, 1);
 	setenv("USER", "alice", 1);
 	return 0;
-}
-
-static int teardown(void **s)
-{
-	(void)s;
-	unlink(conf);
-	return rmdir(dir);
 }
 
 /* argv from a NULL-terminated list; getopt restarts with optind = 0 */
@@ -141,11 +133,11 @@ static void test_load_defaults(void **s)
 	assert_false(st.keep);
 	assert_false(st.ssh.compress);
 	assert_null(st.ssh.identity);
-	snprintf(want, sizeof(want), "%s/.ssh/known_hosts", dir);
+	snprintf(want, sizeof(want), "%s/.ssh/known_hosts", test_dir);
 	assert_string_equal(st.ssh.known_hosts, want);
-	snprintf(want, sizeof(want), "%s/.pop3pass", dir);
+	snprintf(want, sizeof(want), "%s/.pop3pass", test_dir);
 	assert_string_equal(st.password_file, want);
-	snprintf(want, sizeof(want), "%s/.local/state/roam", dir);
+	snprintf(want, sizeof(want), "%s/.local/state/roam", test_dir);
 	assert_string_equal(st.state_dir, want);
 	assert_string_equal(st.deliver, "maildir:~/Maildir");
 	assert_string_equal(st.account,
@@ -213,5 +205,5 @@ int main(void)
 		cmocka_unit_test(test_load_errors),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, testdir_teardown);
 }

@@ -13,28 +13,18 @@
 
 #include "../../fetch/lock.h"
 #include "../../fetch/uidl.h"
+#include "testdir.h"
 
 #define ACCOUNT "alice@127.0.0.1:110 via root@127.0.0.1:2222"
 
-static char dir[] = "/tmp/roam-test-uidl.XXXXXX";
-static char state[sizeof(dir) + 32];
+static char state[sizeof(test_dir) + 32];
 
 static int setup(void **s)
 {
-	(void)s;
-	if (!mkdtemp(dir))
+	if (testdir_setup(s) < 0)
 		return -1;
-	snprintf(state, sizeof(state), "%s/state", dir);
+	snprintf(state, sizeof(state), "%s/state", test_dir);
 	return 0;
-}
-
-static int teardown(void **s)
-{
-	char cmd[sizeof(dir) + 16];
-
-	(void)s;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
 }
 
 /* the record's path, so that tests can plant bad content in it */
@@ -259,5 +249,5 @@ int main(void)
 		cmocka_unit_test(hundred_thousand_uidls),
 	};
 
-	return cmocka_run_group_tests_name("fetch_uidl", tests, setup, teardown);
+	return cmocka_run_group_tests_name("fetch_uidl", tests, setup, testdir_teardown);
 }

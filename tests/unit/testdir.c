@@ -27,7 +27,7 @@ int testdir_teardown(void **state)
 
 char *test_path(const char *name)
 {
-	static char p[2][sizeof(test_dir) + 256];
+	static char p[2][sizeof(test_dir) + 512];
 	static int i;
 
 	i = !i;
