@@ -11,8 +11,8 @@
 # bound — no polling loop — and the story starts them all at once.
 # Sourced by scripts/demo.d/story after lib.sh (lab_init has set $LAB_TMP).
 #
-#   demo_sshd NAME NS ADDR        sshd on ADDR:22 in NS; files in $LAB_TMP/sshd-NAME:
-#                                 known_hosts ("ADDR ssh-ed25519 …"), authorized_keys
+#   demo_sshd NAME NS ADDR        sshd on ADDR:22 in NS; files in $LAB_TMP/sshd-NAME
+#                                 (lab_sshd_files): known_hosts, authorized_keys
 #                                 (the lab key $LAB_TMP/id_ed25519.pub), sshd.pid
 #   demo_dovecot NS ADDR          dovecot POP3 on ADDR:110 in NS, user alice; files in
 #                                 $LAB_TMP/dovecot: home/Maildir, pop3.pass, run/master.pid
@@ -23,27 +23,9 @@
 demo_sshd() {
 	local name=$1 ns=$2 addr=$3 dir=$LAB_TMP/sshd-$1
 	mkdir -p "$dir" || return 1
-	ssh-keygen -q -t ed25519 -N '' -C "roam-demo-$name" -f "$dir/host_ed25519" || return 1
-	cp "$LAB_TMP/id_ed25519.pub" "$dir/authorized_keys"
-	cat >"$dir/sshd_config" <<-EOF
-		# the $name's sshd in the roam demo
-		ListenAddress $addr:22
-		HostKey $dir/host_ed25519
-		PidFile $dir/sshd.pid
-		AuthorizedKeysFile $dir/authorized_keys
-		PubkeyAuthentication yes
-		PasswordAuthentication no
-		KbdInteractiveAuthentication no
-		PermitRootLogin prohibit-password
-		UsePAM no
-		StrictModes no
-		AllowTcpForwarding yes
-		X11Forwarding no
-		PrintMotd no
-		UseDNS no
-		LogLevel VERBOSE
-	EOF
-	echo "$addr $(cut -d' ' -f1,2 "$dir/host_ed25519.pub")" >"$dir/known_hosts"
+	# host key, the lab key in authorized_keys, config and known_hosts, as the
+	# lab tests have them (tests/lab/lib.sh), on the standard port
+	lab_sshd_files "$dir" "$addr" 22 "roam-demo-$name" || return 1
 	# privilege separation dir; removed again (if still empty) when we made it
 	if [ ! -d /run/sshd ] && mkdir -m 0755 /run/sshd 2>/dev/null; then touch "$LAB_TMP/.made-run-sshd"; fi
 	# without -D sshd forks into the background once it listens

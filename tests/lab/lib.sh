@@ -55,6 +55,10 @@
 #                             command="…",restrict), LAB_SSHD_CONFIG, LAB_SSHD_LOG.
 #                             Client options that ignore ~/.ssh: "${LAB_SSH_OPTS[@]}".
 #                             LAB_SSHD_START_MS: how long the start took (keys included).
+#   lab_sshd_files DIR ADDR PORT LABEL
+#                             only the files: host key, authorized_keys, sshd_config,
+#                             known_hosts (for daemons started some other way, as in
+#                             the demo)
 #   lab_ssh ARGS…             ssh "${LAB_SSH_OPTS[@]}" -p PORT USER@HOST ARGS… (runs inside
 #                             the server's namespace when it has one)
 #
@@ -373,25 +377,23 @@ lab_free_port() {
 
 # ---- sshd ----------------------------------------------------------------------
 
-lab_sshd() {
-	local ns="" addr port dir t0 h
-	if [ "${1:-}" = --ns ]; then ns=$2; shift 2; fi
-	addr=${1:?lab_sshd [--ns NS] ADDR [PORT]}
-	port=${2:-}
-	[ -n "$port" ] || port=$(lab_free_port) || return 1
-	t0=$(_lab_now)
-	dir=$(_lab_dir sshd) || return 1
-	[ -d /run/sshd ] || mkdir -m 0755 /run/sshd      # privilege separation dir
+# lab_sshd_files DIR ADDR PORT LABEL: what a private, key-only sshd on ADDR:PORT
+# needs, in DIR: a host key (commented LABEL), authorized_keys holding the
+# lab's client key $LAB_TMP/id_ed25519 (made when missing), sshd_config and
+# known_hosts ("[ADDR]:PORT key", and "ADDR key" too on port 22). lab_sshd uses
+# it, and so does the demo, which starts its daemons its own way.
+lab_sshd_files() {
+	local dir=$1 addr=$2 port=$3 label=$4 h
 	# one client key per lab, shared by every sshd of the test
 	if [ ! -f "$LAB_TMP/id_ed25519" ]; then
 		ssh-keygen -q -t ed25519 -N '' -C "roam-lab-$LAB_ID" -f "$LAB_TMP/id_ed25519" ||
 			{ _lab_err "ssh-keygen (client) failed"; return 1; }
 	fi
-	ssh-keygen -q -t ed25519 -N '' -C "roam-lab-host" -f "$dir/host_ed25519" ||
+	ssh-keygen -q -t ed25519 -N '' -C "$label" -f "$dir/host_ed25519" ||
 		{ _lab_err "ssh-keygen (host) failed"; return 1; }
 	cp "$LAB_TMP/id_ed25519.pub" "$dir/authorized_keys"
 	cat >"$dir/sshd_config" <<-EOF
-		# private sshd of a roam lab test ($LAB_ID)
+		# private sshd of a roam lab test ($LAB_ID): $label
 		ListenAddress $addr:$port
 		HostKey $dir/host_ed25519
 		PidFile $dir/sshd.pid
@@ -414,6 +416,18 @@ lab_sshd() {
 		echo "[$addr]:$port $h"
 		[ "$port" != 22 ] || echo "$addr $h"
 	} >"$dir/known_hosts"
+}
+
+lab_sshd() {
+	local ns="" addr port dir t0
+	if [ "${1:-}" = --ns ]; then ns=$2; shift 2; fi
+	addr=${1:?lab_sshd [--ns NS] ADDR [PORT]}
+	port=${2:-}
+	[ -n "$port" ] || port=$(lab_free_port) || return 1
+	t0=$(_lab_now)
+	dir=$(_lab_dir sshd) || return 1
+	[ -d /run/sshd ] || mkdir -m 0755 /run/sshd      # privilege separation dir
+	lab_sshd_files "$dir" "$addr" "$port" "roam-lab-host" || return 1
 	# -D: stay in the foreground. A simple command (not a function) put in the
 	# background is exec'd by the forked shell, and ip netns exec execs too, so
 	# $! is sshd itself.
