@@ -126,19 +126,20 @@ bool mbox_begin(struct deliver_msg *m, struct roam_error *e);
 void mbox_release(struct deliver_msg *m, bool keep);
 bool mbox_sync(struct deliver_target *t, struct roam_error *e);
 void mbox_close(struct deliver_target *t);
-bool mbox_lock(struct deliver_target *t, bool create, struct roam_error *e);
+bool mbox_lock(struct deliver_target *t, bool create, struct stat *st, struct roam_error *e);
 void mbox_unlock(struct deliver_target *t);
 
 /* deliver_journal.c: where a batch starts, so that a crash can be repaired */
 bool journal_write(struct deliver_target *t, const struct stat *st, struct roam_error *e);
 void journal_drop(struct deliver_target *t);
 
-/* deliver_recover.c: the last batch of a run that died, in the locked mbox
- * from the journal's offset (or the whole mbox, when a reader rewrote it):
- * its Key markers go to the seen list, a tail of Tmp ones is cut off.
- * *found: how many keys were added. */
-bool mbox_recover(struct deliver_target *t, const struct stat *journal_st, off_t start,
-		  size_t *found, struct roam_error *e);
+/* deliver_recover.c: the last batch of a run that died, in the mbox that
+ * mbox_lock opened (now: its fstat), from the journal's offset (the size in
+ * journal_st) on — or the whole mbox, when a reader rewrote it: its Key
+ * markers go to the seen list, a tail of Tmp ones is cut off. *found: how
+ * many keys were added. */
+bool mbox_recover(struct deliver_target *t, const struct stat *journal_st,
+		  const struct stat *now, size_t *found, struct roam_error *e);
 
 /* deliver_seen.c: the sorted list of keys found (Maildir names, mbox markers) */
 bool seen_add(struct deliver_target *t, const char *key, size_t len);

@@ -98,6 +98,7 @@ static bool recover(struct deliver_target *t, struct roam_error *e)
 {
 	char text[JOURNAL_MAX];
 	struct journal j = { .path = NULL };
+	struct stat now;
 	ssize_t len = roam_read_small_at(t->jdirfd, t->jname, text, sizeof(text));
 	size_t found = 0;
 	bool ok;
@@ -116,14 +117,14 @@ static bool recover(struct deliver_target *t, struct roam_error *e)
 		journal_drop(t);
 		return true;
 	}
-	if (!mbox_lock(t, false, e)) {
+	if (!mbox_lock(t, false, &now, e)) {
 		if (errno != ENOENT)
 			return false;
 		journal_drop(t);	/* no mbox, nothing of ours in it */
 		return true;
 	}
 	memcpy(t->mb.nonce, j.nonce, sizeof(j.nonce));
-	ok = mbox_recover(t, &j.st, j.st.st_size, &found, e);
+	ok = mbox_recover(t, &j.st, &now, &found, e);
 	mbox_unlock(t);
 	/* keys found stay in the journal's care until run.c has recorded them */
 	if (ok && !found)

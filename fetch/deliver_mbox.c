@@ -127,12 +127,10 @@ static bool mbox_fcntl_lock(struct deliver_target *t, struct roam_error *e)
 	return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot lock", t->where, errno);
 }
 
-/* Both locks, and t->mb.fd open on the mbox. Without create, a missing mbox
- * is no error: false with t->mb.fd -1 and errno ENOENT. */
-bool mbox_lock(struct deliver_target *t, bool create, struct roam_error *e)
+/* Both locks, t->mb.fd open on the mbox and *st its fstat. Without create, a
+ * missing mbox is no error: false with t->mb.fd -1 and errno ENOENT. */
+bool mbox_lock(struct deliver_target *t, bool create, struct stat *st, struct roam_error *e)
 {
-	struct stat st;
-
 	if (!mbox_dotlock(t, e))
 		return false;
 	/* opened after the dotlock: a reader may have replaced the file meanwhile */
@@ -149,11 +147,11 @@ bool mbox_lock(struct deliver_target *t, bool create, struct roam_error *e)
 	}
 	if (!mbox_fcntl_lock(t, e))
 		goto fail;
-	if (fstat(t->mb.fd, &st) < 0) {
+	if (fstat(t->mb.fd, st) < 0) {
 		deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot stat", t->where, errno);
 		goto fail;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st->st_mode)) {
 		deliver_fail(t, FETCH_EXIT_IOERR, e, "not appending to", t->where, EINVAL);
 		goto fail;
 	}
@@ -186,12 +184,8 @@ static bool batch_start(struct deliver_target *t, struct roam_error *e)
 	unsigned char r[MBOX_NONCE_LEN / 2];
 	struct stat st;
 
-	if (!mbox_lock(t, true, e))
+	if (!mbox_lock(t, true, &st, e))
 		return false;
-	if (fstat(t->mb.fd, &st) < 0) {
-		deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot stat", t->where, errno);
-		goto fail;
-	}
 	t->mb.start = st.st_size;
 	t->mb.nmarks = 0;
 	if (t->jdirfd < 0)

@@ -189,18 +189,16 @@ static size_t count(const struct region *g, enum owner o)
 	return n;
 }
 
-bool mbox_recover(struct deliver_target *t, const struct stat *journal_st, off_t start,
-		  size_t *found, struct roam_error *e)
+bool mbox_recover(struct deliver_target *t, const struct stat *journal_st,
+		  const struct stat *now, size_t *found, struct roam_error *e)
 {
 	struct region g = { .v = NULL };
-	struct stat st;
+	off_t start = journal_st->st_size;
 	size_t left = 0;
 	bool ok, in_place;
 
-	if (fstat(t->mb.fd, &st) < 0)
-		return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot stat", t->where, errno);
-	in_place = st.st_dev == journal_st->st_dev && st.st_ino == journal_st->st_ino &&
-		   st.st_size >= start;
+	in_place = now->st_dev == journal_st->st_dev && now->st_ino == journal_st->st_ino &&
+		   now->st_size >= start;
 	ok = in_place && scan(t, start, &g, e);
 	/* the batch must open the region; else the file was rewritten */
 	if (ok && (g.junk_first || (g.n && g.v[0].owner == FOREIGN))) {
