@@ -246,6 +246,18 @@ for ((i = 1; i <= MDA_TRIALS; i++)); do
 done
 note "MDA kill -9 trials: $MDA_DUPS message(s) delivered twice after $((2 * MDA_TRIALS)) kills"
 
+# recovers LABEL CONF MAILDIR: after a run that broke, nothing is lost or twice,
+# the next run completes, every message is there exactly once, the server empty
+recovers() {
+	local label=$1 c=$2 md=$3 rc
+	ok "$label: nothing lost, nothing twice" nothing_lost "$md/new"
+	fetch "$c" --maildir "$md"
+	rc=$?
+	like "$rc" '^[01]$' "$label: the next run completes ($rc)"
+	ok "$label: every message delivered exactly once" same_mail "$md/new"
+	ok "$label: the server is empty" server_empty
+}
+
 # ---- the ssh connection dropped mid-message ------------------------------------
 
 fresh_server 40 1000000
@@ -265,12 +277,7 @@ else
 	skip "ssh dropped mid-message: roam-fetch fails with a fetchmail code" \
 		"the run ended (exit $rc) before a message was in flight"
 fi
-ok "ssh dropped: nothing lost, nothing twice" nothing_lost "$md/new"
-fetch "$c" --maildir "$md"
-rc=$?
-like "$rc" '^[01]$' "ssh dropped: the next run completes ($rc)"
-ok "ssh dropped: every message delivered exactly once" same_mail "$md/new"
-ok "ssh dropped: the server is empty" server_empty
+recovers "ssh dropped" "$c" "$md"
 
 # ---- the POP3 server restarted mid-run -----------------------------------------
 
@@ -293,12 +300,7 @@ else
 	skip "POP3 server stopped mid-run: roam-fetch fails" "the run ended (exit $rc) first"
 	skip "dovecot starts again" "not stopped"
 fi
-ok "POP3 restart: nothing lost, nothing twice" nothing_lost "$md/new"
-fetch "$c" --maildir "$md"
-rc=$?
-like "$rc" '^[01]$' "POP3 restart: the next run completes ($rc)"
-ok "POP3 restart: every message delivered exactly once" same_mail "$md/new"
-ok "POP3 restart: the server is empty" server_empty
+recovers "POP3 restart" "$c" "$md"
 
 # ---- a full disk ---------------------------------------------------------------
 
