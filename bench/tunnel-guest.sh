@@ -24,24 +24,8 @@ ip -n "$GW" route add default dev "$GW_IF"
 ip -n "$MOB" addr add 203.0.113.193/32 dev lo	# stands in for the guest router below
 ip -n "$MOB" route add default via 203.0.113.194 dev "$LAB_LINK_IF2" onlink
 
-cat >"$LAB_TMP/gw.conf" <<CONF
-[tunnel]
-role = gateway
-local = 198.51.100.238
-remote = 203.0.113.230
-inner_local = 192.0.2.10
-inner_remote = 192.0.2.20
-exported = 198.51.100.180
-lan_dev = $GW_IF
-CONF
-cat >"$LAB_TMP/mob.conf" <<CONF
-[tunnel]
-role = mobile
-remote = 198.51.100.238
-inner_local = 192.0.2.20
-inner_remote = 192.0.2.10
-exported = 198.51.100.180
-CONF
+lab_tunnel_conf "$LAB_TMP/gw.conf" gateway lan_dev="$GW_IF"
+lab_tunnel_conf "$LAB_TMP/mob.conf" mobile
 # the seed (DESIGN.md), as people type it today, and its undo
 cat >"$LAB_TMP/gw-up.sh" <<SEED
 ip tunnel add tunl1 mode ipip local 198.51.100.238 remote 203.0.113.230

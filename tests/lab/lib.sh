@@ -59,6 +59,9 @@
 #                             only the files: host key, authorized_keys, sshd_config,
 #                             known_hosts (for daemons started some other way, as in
 #                             the demo)
+#   lab_tunnel_conf FILE gateway|mobile [KEY=VALUE…]
+#                             a [tunnel] config of the seed's addresses (DESIGN.md);
+#                             KEY=VALUE replaces or adds a key
 #   lab_ssh ARGS…             ssh "${LAB_SSH_OPTS[@]}" -p PORT USER@HOST ARGS… (runs inside
 #                             the server's namespace when it has one)
 #
@@ -373,6 +376,39 @@ lab_free_port() {
 	done
 	_lab_err "no free port found"
 	return 1
+}
+
+# ---- roam-tunnel configs ---------------------------------------------------------
+
+# lab_tunnel_conf FILE gateway|mobile [KEY=VALUE…]: a [tunnel] config of the
+# seed's topology (DESIGN.md): the gateway at 198.51.100.238 with 192.0.2.10,
+# the mobile at 203.0.113.230 with 192.0.2.20, exported 198.51.100.180.
+# KEY=VALUE replaces the seed's value, or adds the key, in the order given.
+lab_tunnel_conf() {
+	local file=$1 role=$2 kv k
+	local -a keys
+	local -A v=([exported]=198.51.100.180)
+	shift 2
+	case $role in
+	gateway)
+		keys=(local remote inner_local inner_remote exported)
+		v+=([local]=198.51.100.238 [remote]=203.0.113.230 [inner_local]=192.0.2.10
+			[inner_remote]=192.0.2.20) ;;
+	mobile)
+		keys=(remote inner_local inner_remote exported)
+		v+=([remote]=198.51.100.238 [inner_local]=192.0.2.20 [inner_remote]=192.0.2.10) ;;
+	*) _lab_err "lab_tunnel_conf: role '$role'"; return 1 ;;
+	esac
+	for kv in "$@"; do
+		k=${kv%%=*}
+		[ -n "${v[$k]+set}" ] || keys+=("$k")
+		v[$k]=${kv#*=}
+	done
+	{
+		echo "[tunnel]"
+		echo "role = $role"
+		for k in "${keys[@]}"; do echo "$k = ${v[$k]}"; done
+	} >"$file"
 }
 
 # ---- sshd ----------------------------------------------------------------------

@@ -44,27 +44,9 @@ MOB=$(lab_ns mob) RTR=$(lab_ns rtr)
 lab_link "$MOB" 203.0.113.230/26 "$RTR" 203.0.113.193/26
 UP_IF=$LAB_LINK_IF1
 ip -n "$MOB" route add default via 203.0.113.193
-cat >"$LAB_TMP/mob.conf" <<CONF
-[tunnel]
-role = mobile
-remote = 198.51.100.238
-inner_local = 192.0.2.20
-inner_remote = 192.0.2.10
-exported = 198.51.100.180
-home_net = 198.51.100.0/24
-ports = tcp/25
-CONF
-cat >"$LAB_TMP/gw.conf" <<CONF
-[tunnel]
-role = gateway
-local = 203.0.113.230
-remote = 203.0.113.10
-inner_local = 192.0.2.10
-inner_remote = 192.0.2.20
-exported = 198.51.100.180
-lan_dev = $UP_IF
-allow_from = 203.0.113.0/26
-CONF
+lab_tunnel_conf "$LAB_TMP/mob.conf" mobile home_net=198.51.100.0/24 ports=tcp/25
+lab_tunnel_conf "$LAB_TMP/gw.conf" gateway local=203.0.113.230 remote=203.0.113.10 \
+	lan_dev="$UP_IF" allow_from=203.0.113.0/26
 mob() { ip netns exec "$MOB" env ROAM_RUNDIR="$LAB_TMP/run" "$RT" "$@"; }
 
 run mob -c "$LAB_TMP/mob.conf" -n up

@@ -46,29 +46,9 @@ ip -n "$MAIL" route add default via 198.51.100.3
 ip -n "$GW" route add default via 198.51.100.3
 ip -n "$MOB" route add default via 203.0.113.193
 
-cat >"$LAB_TMP/gw.conf" <<CONF
-[tunnel]
-role = gateway
-local = 198.51.100.238
-remote = 203.0.113.230
-inner_local = 192.0.2.10
-inner_remote = 192.0.2.20
-exported = $EXPORTED
-lan_dev = eth0
-CONF
+lab_tunnel_conf "$LAB_TMP/gw.conf" gateway lan_dev=eth0
 sed 's/^lan_dev = .*/lan_dev = nosuch0/' "$LAB_TMP/gw.conf" >"$LAB_TMP/gw-bad.conf"
-cat >"$LAB_TMP/mob.conf" <<CONF
-[tunnel]
-role = mobile
-remote = 198.51.100.238
-inner_local = 192.0.2.20
-inner_remote = 192.0.2.10
-exported = $EXPORTED
-table = 201
-priority = 2000
-ports = tcp/25
-fwmark = 7
-CONF
+lab_tunnel_conf "$LAB_TMP/mob.conf" mobile table=201 priority=2000 ports=tcp/25 fwmark=7
 rt_gw() { ip netns exec "$GW" env ROAM_RUNDIR="$LAB_TMP/run-gw" "$RT" -c "${GW_CONF:-$LAB_TMP/gw.conf}" "$@"; }
 rt_mob() { ip netns exec "$MOB" env ROAM_RUNDIR="$LAB_TMP/run-mob" "$RT" -c "$LAB_TMP/mob.conf" "$@"; }
 dump() {

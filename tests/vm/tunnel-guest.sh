@@ -51,28 +51,9 @@ ip -n "$GW" route add default via 198.51.100.3
 ip -n "$MOB" route add default via 203.0.113.193
 
 # ---- configs and helpers ------------------------------------------------------
-cat >"$LAB_TMP/gw.conf" <<CONF
-[tunnel]
-role = gateway
-local = 198.51.100.238
-remote = 203.0.113.230
-inner_local = 192.0.2.10
-inner_remote = 192.0.2.20
-exported = $EXPORTED
-lan_dev = eth0
-allow_from = 203.0.113.0/24
-CONF
+lab_tunnel_conf "$LAB_TMP/gw.conf" gateway lan_dev=eth0 allow_from=203.0.113.0/24
 sed 's/^lan_dev = .*/lan_dev = nosuch0/' "$LAB_TMP/gw.conf" >"$LAB_TMP/gw-bad.conf"
-cat >"$LAB_TMP/mob.conf" <<CONF
-[tunnel]
-role = mobile
-local = auto
-remote = 198.51.100.238
-inner_local = 192.0.2.20
-inner_remote = 192.0.2.10
-exported = $EXPORTED
-register = root@198.51.100.238
-CONF
+lab_tunnel_conf "$LAB_TMP/mob.conf" mobile local=auto register=root@198.51.100.238
 { cat "$LAB_TMP/mob.conf"; echo "ports = tcp/25"; } >"$LAB_TMP/mob-smtp.conf"
 
 rt_gw() { ip netns exec "$GW" env ROAM_RUNDIR="$LAB_TMP/run-gw" "$RT" -c "$LAB_TMP/gw.conf" "$@"; }
