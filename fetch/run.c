@@ -26,9 +26,7 @@ struct run {
 	size_t batch[RUN_BATCH];	/* listing indexes committed, not yet durable */
 	size_t nbatch;
 	struct timespec batch_start;
-	size_t *dele;			/* recorded before: DELE without delivering */
-	size_t ndele;
-	size_t *queue;			/* recorded by this run, DELE not yet sent */
+	size_t *queue;			/* recorded (before or by this run), DELE not yet sent */
 	size_t nqueue;
 	bool pop3_broken;		/* the session cannot take commands any more */
 	struct deliver_msg *pending;	/* retrieved, its completeness not yet proven */
@@ -260,9 +258,8 @@ static int sort_listing(struct run *r, struct roam_error *e)
 	const struct pop3_listing *l = r->l;
 	size_t found = 0;
 
-	r->dele = calloc(l->n ? l->n : 1, sizeof(*r->dele));
 	r->queue = calloc(l->n ? l->n : 1, sizeof(*r->queue));
-	if (!r->dele || !r->queue)
+	if (!r->queue)
 		return roam_error_set(e, "out of memory"), FETCH_EXIT_IOERR;
 	for (size_t i = 0; i < l->n; i++) {
 		bool in_target = false;
@@ -272,13 +269,13 @@ static int sort_listing(struct run *r, struct roam_error *e)
 			r->st->fresh_bytes += l->msgs[i].size;
 			continue;
 		}
-		r->dele[r->ndele++] = i;
+		r->queue[r->nqueue++] = i;	/* DELE without delivering */
 		if (in_target && !uidl_add(r->c->uidls, l->msgs[i].uidl))
 			return roam_error_set(e, "cannot record UIDL %s", l->msgs[i].uidl),
 			       FETCH_EXIT_IOERR;
 		found += in_target;
 	}
-	r->st->recorded_before = r->ndele;
+	r->st->recorded_before = r->nqueue;
 	r->st->found_delivered = found;
 	if (found) {
 		roam_info("%zu message%s already delivered (an earlier run was interrupted): "
@@ -361,15 +358,12 @@ int fetch_run(const struct run_ctx *c, struct run_stats *st, struct roam_error *
 	if ((code = sort_listing(&r, e)) == 0 && c->check) {
 		code = st->fresh ? FETCH_EXIT_MAIL : FETCH_EXIT_NOMAIL;
 	} else if (!code) {
-		for (size_t i = 0; i < r.ndele && !code; i++)
-			code = dele(&r, r.dele[i], e);
-		if (!code)
+		if ((code = dele_queued(&r, e)) == 0)
 			code = deliver_fresh(&r, e);
 		code = finish_run(&r, code, e);
 		if (!code)
 			code = st->delivered ? FETCH_EXIT_MAIL : FETCH_EXIT_NOMAIL;
 	}
-	free(r.dele);
 	free(r.queue);
 	pop3_listing_free(&l);
 	return code;
