@@ -144,7 +144,6 @@ bool deliver_journal(struct deliver_target *t, const char *state_dir, const char
 		t->exit_code = FETCH_EXIT_IOERR;
 		return t->jdirfd < 0 ? false : roam_error_set(e, "out of memory");
 	}
-	t->seen_loaded = true;
 	if (!recover(t, e))
 		return false;
 	seen_sort(t);
