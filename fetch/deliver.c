@@ -194,7 +194,7 @@ bool deliver_commit(struct deliver_msg *m, struct roam_error *e)
 	if (t->kind == MDA)
 		ok = ok ? mda_commit(m, e) : (mda_abort(m), false);
 	else if (t->kind == MBOX)
-		mbox_release(m, ok);
+		ok = ok ? mbox_commit(m, e) : (mbox_abort(m), false);
 	else if (ok)
 		ok = maildir_commit(m, e);
 	if (!ok) {
@@ -212,7 +212,7 @@ void deliver_abort(struct deliver_msg *m)
 	if (m->t->kind == MDA)
 		mda_abort(m);
 	else if (m->t->kind == MBOX)
-		mbox_release(m, false);
+		mbox_abort(m);
 	else if (m->name)
 		unlinkat(m->t->tmpfd, m->name, 0);
 	msg_free(m);

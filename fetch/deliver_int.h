@@ -123,7 +123,8 @@ void seen_forget(struct deliver_target *t);
 
 /* deliver_mbox.c */
 bool mbox_begin(struct deliver_msg *m, struct roam_error *e);
-void mbox_release(struct deliver_msg *m, bool keep);
+bool mbox_commit(struct deliver_msg *m, struct roam_error *e);
+void mbox_abort(struct deliver_msg *m);
 bool mbox_sync(struct deliver_target *t, struct roam_error *e);
 void mbox_close(struct deliver_target *t);
 bool mbox_lock(struct deliver_target *t, bool create, struct stat *st, struct roam_error *e);

@@ -231,7 +231,7 @@ bool mbox_begin(struct deliver_msg *m, struct roam_error *e)
 		return roam_error_set(e, "out of memory");
 	if (t->mb.fd < 0 && !batch_start(t, e))
 		return false;
-	m->fd = t->mb.fd;	/* the batch's: mbox_release gives it back */
+	m->fd = t->mb.fd;	/* the batch's: mbox_commit or mbox_abort gives it back */
 	if (fstat(m->fd, &st) < 0)
 		return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot stat", t->where, errno);
 	m->old_size = st.st_size;
@@ -253,19 +253,27 @@ static bool remember_mark(struct deliver_target *t, off_t mark)
 	return true;
 }
 
-/* the end of a message: kept (its marker remembered for deliver_sync) or
- * truncated away; the batch keeps its locks either way */
-void mbox_release(struct deliver_msg *m, bool keep)
+/* a message that failed: truncated away; the batch keeps its locks */
+void mbox_abort(struct deliver_msg *m)
 {
 	if (m->fd < 0)
 		return;
-	/* without room for its mark the message could never become "Key":
-	 * it goes, and its UIDL is not recorded */
-	if (keep && m->mark >= 0 && !remember_mark(m->t, m->mark))
-		keep = false;
-	if (!keep && ftruncate(m->fd, m->old_size) < 0)
+	if (ftruncate(m->fd, m->old_size) < 0)
 		(void)0;	/* nothing more can be done; the error is already set */
 	m->fd = -1;
+}
+
+/* a message that is whole: it stays in the batch, its marker remembered for
+ * deliver_sync. Without room for the mark it could never become "Key": it
+ * goes, and deliver_commit fails, so its UIDL is not recorded. */
+bool mbox_commit(struct deliver_msg *m, struct roam_error *e)
+{
+	if (m->mark >= 0 && !remember_mark(m->t, m->mark)) {
+		mbox_abort(m);
+		return roam_error_set(e, "out of memory");
+	}
+	m->fd = -1;	/* the batch's, not the message's */
+	return true;
 }
 
 /* "Tmp" → "Key" in each marker, checked first: under our locks nobody may
