@@ -55,7 +55,7 @@ MAKEFLAGS += --no-print-directory
 endif
 
 # Filled by the fragments:
-#   PROGRAMS += name        name_SRCS, name_LIBS, name_DIR (bin|sbin)
+#   PROGRAMS += name        name_SRCS, name_LIBS, name_LDFLAGS, name_DIR (bin|sbin)
 #   UNIT_TESTS += name      name_SRCS, name_LIBS (cmocka, TAP)
 #   TEST_TOOLS += name      helpers that tests run (build/tools/), never installed
 #   KEY_SECTIONS += tool    tool/keys.c defines roam_<tool>_keys (config key table)
@@ -96,7 +96,7 @@ define link
 $(2)/$(1): $$(call obj,$$($(1)_SRCS)) $$(LIBROAM)
 	@mkdir -p $$(@D)
 	@$$(if $$(Q),echo "  LD      $$@")
-	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$($(1)_LIBS)
+	$$(Q)$$(CC) $$(LDFLAGS) $$($(1)_LDFLAGS) -o $$@ $$^ $$($(1)_LIBS)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call link,$(p),$(B))))
 $(foreach t,$(UNIT_TESTS),$(eval $(call link,$(t),$(B)/tests)))

@@ -4,8 +4,30 @@ TUNNEL_KERNEL := tunnel/nl_read.c tunnel/nl_apply.c tunnel/env.c tunnel/tunnel.c
 
 PROGRAMS += roam-tunnel
 roam-tunnel_SRCS := tunnel/main.c tunnel/cli.c $(TUNNEL_CORE) $(TUNNEL_KERNEL)
-roam-tunnel_LIBS := $(LIBS_NL) $(LIBS_INIH)
 roam-tunnel_DIR := sbin
+# roam-tunnel is linked as one static-pie: glibc, libnl and libinih inside, the
+# address space still randomised (Debian's own ldconfig is built the same way).
+# It runs once per network change, from hooks and cron, and most of such a
+# short run is start-up: the dynamic loader mapping four libraries and binding
+# libnl's calls one by one. Static, `status` takes 0.8 ms instead of 1.2 ms
+# natively, and about half the time in the VM (bench/tunnel). The price: a libnl
+# or glibc security fix needs a rebuild (debian/control's Built-Using names the
+# sources). No name service gets linked in: see tunnel/static_nss.c. ASan needs
+# the dynamic runtime, so SANITIZE=1 links dynamically, as TUNNEL_LINK=dynamic does.
+TUNNEL_LINK ?= static-pie
+ifeq ($(SANITIZE),1)
+TUNNEL_LINK := dynamic
+endif
+ifeq ($(TUNNEL_LINK),static-pie)
+roam-tunnel_SRCS += tunnel/static_nss.c
+roam-tunnel_LDFLAGS := -static-pie \
+	-Wl,--wrap=getaddrinfo,--wrap=getnameinfo,--wrap=getprotobyname,--wrap=getprotobynumber
+roam-tunnel_LIBS := $(shell $(PKG_CONFIG) --static --libs libnl-route-3.0 inih)
+else ifeq ($(TUNNEL_LINK),dynamic)
+roam-tunnel_LIBS := $(LIBS_NL) $(LIBS_INIH)
+else
+$(error TUNNEL_LINK=$(TUNNEL_LINK): static-pie or dynamic)
+endif
 KEY_SECTIONS += tunnel
 
 # pure parts, no kernel: plan, diff, rendering, state file, registration checks
