@@ -54,13 +54,16 @@ static bool drop_link(const struct tunnel_run *r, struct tunnel_plan *p, struct 
 	return true;
 }
 
-/* down and status must work when the uplink is gone (the laptop is offline):
- * identity is all they need, so an unknown uplink or address is left blank */
-static bool snapshot(struct tunnel_run *r, struct snapshot *s, bool lenient, struct roam_error *e)
+/* The plan for now, from config, state and (with_env) the system. down and
+ * status must work when the uplink is gone (the laptop is offline): identity
+ * is all they need, so an unknown uplink or address is left blank. */
+static bool plan_now(struct tunnel_run *r, struct snapshot *s, bool lenient, bool with_env,
+		     struct roam_error *e)
 {
 	memset(s, 0, sizeof(*s));
 	mark("start");
-	if (!tunnel_state_load(r->cfg->name, &s->st, e) || !tun_nl_env(r->nl, r->cfg, &s->env, e))
+	if (!tunnel_state_load(r->cfg->name, &s->st, e) ||
+	    (with_env && !tun_nl_env(r->nl, r->cfg, &s->env, e)))
 		return false;
 	mark("state and system read");
 	s->env.registered = s->st.remote;
@@ -75,15 +78,23 @@ static bool snapshot(struct tunnel_run *r, struct snapshot *s, bool lenient, str
 	} else if (!tunnel_plan_build(r->cfg, &s->env, &s->plan, e)) {
 		return false;
 	}
-	if (r->existing_link && !drop_link(r, &s->plan, e))
+	return !r->existing_link || drop_link(r, &s->plan, e);
+}
+
+/* what the kernel has of the plan, and the difference */
+static bool read_kernel(struct tunnel_run *r, struct snapshot *s, struct roam_error *e)
+{
+	tun_objs_free(&s->have);
+	if (!tun_nl_read(r->nl, &s->plan, &s->have, e))
 		return false;
-	if (!tun_nl_read(r->nl, &s->plan, &s->have, e)) {
-		tun_objs_free(&s->have);
-		return false;
-	}
 	tunnel_diff(&s->plan, &s->have, &s->diff);
 	mark("kernel objects read and diffed");
 	return true;
+}
+
+static bool snapshot(struct tunnel_run *r, struct snapshot *s, bool lenient, struct roam_error *e)
+{
+	return plan_now(r, s, lenient, true, e) && read_kernel(r, s, e);
 }
 
 static void show(struct tunnel_run *r, const char *cmds)
@@ -260,6 +271,34 @@ static bool link_goes(const struct snapshot *s, size_t i)
 	       (!s->st.exists || tunnel_state_was_created(&s->st, o));
 }
 
+/* Moves the planned objects that hang on the link itself to aside: the
+ * kernel removes them with the link, so down reads them only if it stays. */
+static void set_aside(struct tunnel_plan *p, const char *link, struct tunnel_plan *aside)
+{
+	size_t n = 0;
+
+	aside->n = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		const char *dev = dev_of(&p->obj[i]);
+
+		if (dev && !strcmp(dev, link))
+			aside->obj[aside->n++] = p->obj[i];
+		else
+			p->obj[n++] = p->obj[i];
+	}
+	p->n = n;
+}
+
+/* back into the plan, and read again with it: the link stays after all */
+static bool take_back(struct tunnel_run *r, struct snapshot *s, struct tunnel_plan *aside,
+		      struct roam_error *e)
+{
+	memcpy(&s->plan.obj[s->plan.n], aside->obj, aside->n * sizeof(aside->obj[0]));
+	s->plan.n += aside->n;
+	aside->n = 0;
+	return read_kernel(r, s, e);
+}
+
 static void failed(const struct roam_error *e, struct roam_error *first, bool *ok)
 {
 	roam_err("%s", e->msg);
@@ -268,22 +307,58 @@ static void failed(const struct roam_error *e, struct roam_error *first, bool *o
 	*ok = false;
 }
 
+/* the link could not be deleted: what hangs on it goes one by one */
+static void remove_from_link(struct tunnel_run *r, struct snapshot *s, struct tunnel_plan *aside,
+			     const size_t *deferred, size_t ndeferred, struct roam_error *first,
+			     bool *ok)
+{
+	size_t from = s->plan.n;
+	struct roam_error e;
+
+	if (aside->n && !take_back(r, s, aside, &e)) {
+		failed(&e, first, ok);
+		return;
+	}
+	for (size_t k = 0; k < ndeferred; k++)
+		if (!remove_one(r, s, deferred[k], &e))
+			failed(&e, first, ok);
+	for (size_t i = s->plan.n; i-- > from;)
+		if (!remove_one(r, s, i, &e))
+			failed(&e, first, ok);
+}
+
 enum tunnel_result tunnel_down(struct tunnel_run *r, struct roam_error *e)
 {
 	struct snapshot *s = malloc(sizeof(*s));
+	struct tunnel_plan *aside = malloc(sizeof(*aside));
 	enum tunnel_result res = TUNNEL_FAILED;
 	struct roam_error first = { "" };
 	const char *dying = NULL;	/* the link that goes, taking what hangs on it */
 	size_t deferred[TUN_MAX_OBJS], ndeferred = 0;
-	bool ok = true;
+	bool ok = true, link_there = false;
 
-	if (!s)
+	if (!s || !aside) {
+		free(s);
+		free(aside);
 		return roam_error_set(e, "out of memory"), TUNNEL_FAILED;
-	if (!snapshot(r, s, true, e))
+	}
+	/* only the mobile's plan needs the uplink: its pinned route is on it */
+	if (!plan_now(r, s, true, r->cfg->role == ROLE_MOBILE, e))
 		goto out;
-	for (size_t i = 0; i < s->plan.n; i++)
+	aside->n = 0;
+	if (!r->existing_link)
+		set_aside(&s->plan, r->cfg->name, aside);
+	if (!read_kernel(r, s, e))
+		goto out;
+	for (size_t i = 0; i < s->plan.n; i++) {
+		if (s->plan.obj[i].kind == TUN_LINK)
+			link_there = s->diff.state[i] != TUN_MISSING;
 		if (link_goes(s, i))
 			dying = s->plan.obj[i].link.name;
+	}
+	/* a link that stays (not ours) keeps what is on it: that goes one by one */
+	if (link_there && !dying && aside->n && !take_back(r, s, aside, e))
+		goto out;
 	/* back to front; an error does not stop the rest: leave as little as we can.
 	 * Addresses, routes and neighbours on the link are not deleted one by one:
 	 * the kernel flushes them when the link goes (as `ip tunnel del` does), and
@@ -298,10 +373,8 @@ enum tunnel_result tunnel_down(struct tunnel_run *r, struct roam_error *e)
 		if (remove_one(r, s, i, e))
 			continue;
 		failed(e, &first, &ok);
-		if (link_goes(s, i))	/* the link stays: what hangs on it goes one by one */
-			for (size_t k = 0; k < ndeferred; k++)
-				if (!remove_one(r, s, deferred[k], e))
-					failed(e, &first, &ok);
+		if (link_goes(s, i))
+			remove_from_link(r, s, aside, deferred, ndeferred, &first, &ok);
 	}
 	r->changes = tun_nl_changes(r->nl);
 	if (!ok)
@@ -314,6 +387,7 @@ enum tunnel_result tunnel_down(struct tunnel_run *r, struct roam_error *e)
 	res = ok ? TUNNEL_OK : TUNNEL_FAILED;
 out:
 	tun_objs_free(&s->have);
+	free(aside);
 	free(s);
 	return res;
 }

@@ -143,6 +143,22 @@ ip -n "$GW" link del tunl9
 dump "$GW" >"$LAB_TMP/gw.after-exists"
 ok "  and the gateway is as before (full dumps equal)" diff -u "$LAB_TMP/gw.before" "$LAB_TMP/gw.after-exists"
 
+# a tunl1 the user made before up is not ours: down leaves it, and takes off it
+# one by one what up put there (the addresses and routes the kernel would
+# otherwise flush with the link)
+ip -n "$GW" link add tunl1 type ipip local 198.51.100.238 remote 203.0.113.230 ttl 64
+ip -n "$GW" link set tunl1 up
+dump "$GW" >"$LAB_TMP/gw.before-own"
+ok "gateway up on the user's own tunl1" rt_gw up
+like "$(ip -n "$GW" -4 addr show dev tunl1)" "192.0.2.10 peer 192.0.2.20" "  the inner address is on it"
+out=$(rt_gw -v down 2>&1)
+is "$?" 0 "  down exits 0"
+like "$out" "ip addr del 192.0.2.10 peer 192.0.2.20 dev tunl1" "  down takes the address off the link"
+is "$(grep -c "ip link del" <<<"$out")" 0 "  and leaves the link"
+dump "$GW" >"$LAB_TMP/gw.after-own"
+ok "  the user's tunl1 is as before (full dumps equal)" diff -u "$LAB_TMP/gw.before-own" "$LAB_TMP/gw.after-own"
+ip -n "$GW" link del tunl1
+
 # ---- C: traffic ----------------------------------------------------------------------
 ok "gateway up again" rt_gw up
 ok "mobile up again" rt_mob up
