@@ -314,15 +314,15 @@ static void remove_from_link(struct tunnel_run *r, struct snapshot *s, struct tu
 {
 	size_t from = s->plan.n;
 	struct roam_error e;
+	/* without a fresh read there is no diff for what was set aside */
+	bool read = !aside->n || take_back(r, s, aside, &e);
 
-	if (aside->n && !take_back(r, s, aside, &e)) {
+	if (!read)
 		failed(&e, first, ok);
-		return;
-	}
 	for (size_t k = 0; k < ndeferred; k++)
 		if (!remove_one(r, s, deferred[k], &e))
 			failed(&e, first, ok);
-	for (size_t i = s->plan.n; i-- > from;)
+	for (size_t i = s->plan.n; read && i-- > from;)
 		if (!remove_one(r, s, i, &e))
 			failed(&e, first, ok);
 }
