@@ -80,7 +80,8 @@ rounds() {
 
 echo "roam-tunnel up + down vs the seed's ip commands as a script"
 echo "(median of $N alternating rounds, ms per up + down; kernel $(uname -r), $(nproc) CPU, load $(cut -d' ' -f1 /proc/loadavg);"
-echo " roam-tunnel $(file -b "$RT" | grep -oE 'static-pie linked|statically linked|dynamically linked'), the seed's ip $(file -bL "$(command -v ip)" | grep -oE 'static-pie linked|statically linked|dynamically linked'))"
+linked() { file -bL "$1" | grep -oE 'static-pie linked|statically linked|dynamically linked'; }
+echo " roam-tunnel $(linked "$RT"), the seed's ip $(linked "$(command -v ip)"))"
 printf '%-8s %-5s %12s %12s %8s\n' role time roam-tunnel seed ratio
 for role in gw mob; do
 	ns=$GW; [ "$role" = mob ] && ns=$MOB
