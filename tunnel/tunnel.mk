@@ -22,7 +22,7 @@ ifeq ($(TUNNEL_LINK),static-pie)
 roam-tunnel_SRCS += tunnel/static_nss.c
 roam-tunnel_LDFLAGS := -static-pie \
 	-Wl,--wrap=getaddrinfo,--wrap=getnameinfo,--wrap=getprotobyname,--wrap=getprotobynumber
-roam-tunnel_LIBS := $(shell $(PKG_CONFIG) --static --libs libnl-route-3.0 inih)
+roam-tunnel_LIBS := $(call pkg,--static --libs libnl-route-3.0 inih)
 else ifeq ($(TUNNEL_LINK),dynamic)
 roam-tunnel_LIBS := $(LIBS_NL) $(LIBS_INIH)
 else
