@@ -1,5 +1,6 @@
 # tunnel/ — roam-tunnel: plan → diff → apply → verify over rtnetlink
-TUNNEL_CORE := tunnel/keys.c tunnel/plan.c tunnel/cfg.c tunnel/diff.c tunnel/render.c tunnel/state.c
+TUNNEL_CORE := tunnel/keys.c tunnel/plan.c tunnel/cfg.c tunnel/diff.c tunnel/render.c tunnel/state.c \
+	tunnel/environ.c
 TUNNEL_KERNEL := tunnel/nl_read.c tunnel/nl_apply.c tunnel/env.c tunnel/tunnel.c tunnel/register.c
 
 PROGRAMS += roam-tunnel
