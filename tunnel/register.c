@@ -18,6 +18,7 @@
 
 #include "environ.h"
 #include "log.h"
+#include "register_guard.h"
 #include "render.h"
 #include "tunnel.h"
 
@@ -72,7 +73,11 @@ int tunnel_register_call(const char *dest, struct roam_error *e)
 		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (fd >= 0)
 			dup2(fd, 0);
-		execlp(ssh, ssh, "-T", "-o", "BatchMode=yes", "--", dest, (char *)NULL);
+		/* a dead or dripping gateway must not hold the mobile's hook (and
+		 * its network change) forever: 10 s to connect, 3 × 5 s of silence */
+		execlp(ssh, ssh, "-T", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
+		       "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3",
+		       "--", dest, (char *)NULL);
 		_exit(127);
 	}
 	while (waitpid(pid, &status, 0) < 0)
@@ -92,13 +97,20 @@ enum tunnel_result tunnel_register(struct tunnel_run *r, const char *conn, struc
 	struct tunnel_state st;
 	struct tun_obj want;
 	struct in_addr client;
-	char cmd[TUN_RENDER_MAX], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	char cmd[TUN_RENDER_MAX], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], who[160], path[512];
 	enum tunnel_result res = TUNNEL_FAILED;
 
 	if (r->cfg->role != ROLE_GATEWAY || r->existing_link)
 		return roam_error_set(e, "register: only a gateway accepts registrations"), TUNNEL_BADUSE;
-	if (!tunnel_register_client(conn, &client, e) || !tunnel_register_allowed(r->cfg, client, e))
+	tunnel_register_who(who, sizeof(who));
+	if (!tunnel_register_client(conn, &client, e) || !tunnel_register_allowed(r->cfg, client, e) ||
+	    !tunnel_register_sane(r->nl, r->cfg, client, e)) {
+		/* every refusal in the log with the key that tried */
+		size_t n = strlen(e->msg);
+
+		snprintf(e->msg + n, sizeof(e->msg) - n, "; refused for %s", who);
 		return TUNNEL_REFUSED;
+	}
 	probe.obj[0].kind = TUN_LINK;
 	snprintf(probe.obj[0].link.name, IFNAMSIZ, "%s", r->cfg->name);
 	if (!tunnel_state_load(r->cfg->name, &st, e) || !tun_nl_read(r->nl, &probe, &have, e))
@@ -118,6 +130,9 @@ enum tunnel_result tunnel_register(struct tunnel_run *r, const char *conn, struc
 			fprintf(r->out, "%s\n", cmd);
 			goto out;
 		}
+		/* a key that registers in a loop moves the tunnel once a second */
+		if (tunnel_state_path(r->cfg->name, path, sizeof(path), NULL))
+			tunnel_register_pace(path);
 		/* in place: the link keeps its index, addresses and routes */
 		st.remote = client;
 		if (!tun_nl_change(r->nl, &want, &have.v[0], e) ||
@@ -126,9 +141,9 @@ enum tunnel_result tunnel_register(struct tunnel_run *r, const char *conn, struc
 			goto out;
 		}
 		r->changes = tun_nl_changes(r->nl);
-		roam_notice("%s: remote %s -> %s (registered over ssh)", r->cfg->name, a, b);
+		roam_notice("%s: remote %s -> %s (registered over ssh) by %s", r->cfg->name, a, b, who);
 	} else {
-		roam_info("%s: remote %s unchanged", r->cfg->name, b);
+		roam_info("%s: remote %s unchanged (registered by %s)", r->cfg->name, b, who);
 	}
 	fprintf(r->out, "%s remote %s\n", r->cfg->name, b);
 out:

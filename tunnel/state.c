@@ -36,7 +36,7 @@ static bool rundir_ready(struct roam_error *e)
 	return true;
 }
 
-static bool path_of(const char *name, char *buf, size_t len, struct roam_error *e)
+bool tunnel_state_path(const char *name, char *buf, size_t len, struct roam_error *e)
 {
 	int n = snprintf(buf, len, "%s/tunnel-%s.state", rundir(), name);
 
@@ -137,7 +137,7 @@ bool tunnel_state_load(const char *name, struct tunnel_state *st, struct roam_er
 
 	memset(st, 0, sizeof(*st));
 	st->forward_was = -1;
-	if (!path_of(name, path, sizeof(path), e))
+	if (!tunnel_state_path(name, path, sizeof(path), e))
 		return false;
 	if (!(buf = malloc(STATE_CAP)))
 		return roam_error_set(e, "out of memory");
@@ -161,7 +161,7 @@ bool tunnel_state_save(const char *name, const struct tunnel_state *st, struct r
 	size_t len;
 	bool ok;
 
-	if (!path_of(name, path, sizeof(path), e))
+	if (!tunnel_state_path(name, path, sizeof(path), e))
 		return false;
 	if (!rundir_ready(e))
 		return false;
@@ -198,7 +198,7 @@ bool tunnel_state_remove(const char *name, struct roam_error *e)
 {
 	char path[512];
 
-	if (!path_of(name, path, sizeof(path), e))
+	if (!tunnel_state_path(name, path, sizeof(path), e))
 		return false;
 	if (unlink(path) < 0 && errno != ENOENT)
 		return roam_error_set(e, "%s: %s", path, strerror(errno));

@@ -27,6 +27,7 @@ struct tunnel_state {
 bool tunnel_state_load(const char *name, struct tunnel_state *st, struct roam_error *e);
 bool tunnel_state_save(const char *name, const struct tunnel_state *st, struct roam_error *e);
 bool tunnel_state_remove(const char *name, struct roam_error *e);
+bool tunnel_state_path(const char *name, char *buf, size_t len, struct roam_error *e);
 
 /* Serializes roam-tunnel runs for one tunnel (a NetworkManager hook and cron
  * may fire together): an exclusive flock on $ROAM_RUNDIR/tunnel-NAME.lock,

@@ -1,7 +1,8 @@
 # tunnel/ — roam-tunnel: plan → diff → apply → verify over rtnetlink
 TUNNEL_CORE := tunnel/keys.c tunnel/plan.c tunnel/cfg.c tunnel/diff.c tunnel/render.c tunnel/state.c \
 	tunnel/environ.c
-TUNNEL_KERNEL := tunnel/nl_read.c tunnel/nl_apply.c tunnel/env.c tunnel/tunnel.c tunnel/register.c
+TUNNEL_KERNEL := tunnel/nl_read.c tunnel/nl_apply.c tunnel/env.c tunnel/tunnel.c tunnel/register.c \
+	tunnel/register_guard.c
 
 PROGRAMS += roam-tunnel
 roam-tunnel_SRCS := tunnel/main.c tunnel/cli.c $(TUNNEL_CORE) $(TUNNEL_KERNEL)

@@ -445,6 +445,8 @@ lab_sshd_files() {
 		PrintMotd no
 		UseDNS no
 		LogLevel VERBOSE
+		# \$SSH_USER_AUTH names the key: roam-tunnel register logs it
+		ExposeAuthInfo yes
 		Subsystem sftp internal-sftp
 	EOF
 	h=$(cut -d' ' -f1,2 "$dir/host_ed25519.pub")

@@ -93,6 +93,36 @@ like "$rc $out" "^4 .*not up" "register of an allowed address without a tunnel: 
 like "$out" "ignoring \\\$ROAM_RUNDIR: register is an ssh forced command" "  register ignores \$ROAM_RUNDIR, and says so"
 ok "  nothing written where \$ROAM_RUNDIR pointed" test ! -e "$LAB_TMP/evil"
 ok "  the lock is in --rundir" test -e "$LAB_TMP/reg/tunnel-tunl1.lock"
+# a registration that travelled through the tunnel would point it into itself
+lab_tunnel_conf "$LAB_TMP/gwopen.conf" gateway local=203.0.113.230 remote=203.0.113.10 lan_dev="$UP_IF"
+reg() {	# reg CLIENT: register from CLIENT with the open config (no allow_from)
+	SSH_CONNECTION="$1 50000 203.0.113.230 22" run ip netns exec "$MOB" \
+		"$RT" --rundir "$LAB_TMP/reg" -c "$LAB_TMP/gwopen.conf" register
+}
+reg 192.0.2.20
+like "$rc $out" "^5 .*192.0.2.20 is an inner address of the tunnel" "register from the tunnel's inner address: exit 5"
+reg 198.51.100.180
+like "$rc $out" "^5 .*198.51.100.180 is the exported address" "register from the exported address: exit 5"
+reg 203.0.113.230
+like "$rc $out" "^5 .*one of this gateway's own addresses" "register from the gateway's own address: exit 5"
+reg 203.0.113.231
+like "$rc $out" "^5 .*inside the home LAN \\(lan_dev\\)" "register from inside lan_dev's subnet: exit 5"
+reg 169.254.7.7
+like "$rc $out" "^5 .*169.254.7.7 is link-local" "register from a link-local address: exit 5"
+reg 127.0.0.1
+like "$rc $out" "^5 .*not unicast" "register from loopback: exit 5"
+reg 203.0.113.10
+like "$rc $out" "^4 .*not up" "  an outside address passes the guard (the tunnel is not up: exit 4)"
+# every refusal names the key, as sshd's ExposeAuthInfo shows it
+ssh-keygen -q -t ed25519 -N '' -C someone -f "$LAB_TMP/regkey"
+printf 'publickey %s\n' "$(cut -d' ' -f1,2 "$LAB_TMP/regkey.pub")" >"$LAB_TMP/auth-info"
+fp=$(ssh-keygen -lf "$LAB_TMP/regkey.pub" | awk '{ print $2 }')
+SSH_USER_AUTH=$LAB_TMP/auth-info reg 192.0.2.20
+is "${out##*; refused for }" "key $fp (ssh-ed25519)" "  the refusal names the key's fingerprint, as ssh-keygen -l does"
+mkfifo "$LAB_TMP/auth-fifo"
+SSH_USER_AUTH=$LAB_TMP/auth-fifo run timeout 5 env SSH_CONNECTION="192.0.2.20 1 2 3" \
+	ip netns exec "$MOB" "$RT" --rundir "$LAB_TMP/reg" -c "$LAB_TMP/gwopen.conf" register
+like "$rc $out" "^5 .*refused for an unnamed key" "  a FIFO as SSH_USER_AUTH is not read (no hang)"
 run "$RT" --rundir run -c "$LAB_TMP/gw.conf" status
 like "$rc $out" "^3 .*--rundir 'run': not an absolute path" "--rundir must be absolute: exit 3"
 # only root's own environment counts
