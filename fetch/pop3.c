@@ -11,7 +11,6 @@
 #include "pop3.h"
 
 enum {
-	MAX_MESSAGES = 1000000,	/* more in one maildrop is a broken server */
 	LINE_MAX_LEN = 512,	/* RFC 1939: a reply line is at most 512 octets */
 };
 
@@ -68,59 +67,6 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t len, void *a
 	return 0;
 }
 
-static struct pop3_msg *find_msg(struct pop3_listing *l, unsigned long num)
-{
-	size_t lo = 0, hi = l->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (l->msgs[mid].num == num)
-			return &l->msgs[mid];
-		if (l->msgs[mid].num < num)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-/* "NUM UIDL" or "NUM SIZE"; UIDL: 1–70 characters 0x21–0x7e (RFC 1939) */
-static bool parse_line(struct pop3 *p, char *line)
-{
-	struct pop3_listing *l = p->listing;
-	char *end, *arg;
-	unsigned long num;
-	size_t len;
-
-	errno = 0;
-	num = strtoul(line, &end, 10);
-	if (errno || end == line || *end != ' ' || !num)
-		return false;
-	arg = end + 1;
-	len = strlen(arg);
-	if (p->parsing_list) {
-		struct pop3_msg *m = find_msg(l, num);
-		unsigned long size = strtoul(arg, &end, 10);
-
-		if (m && end != arg && !*end)
-			m->size = size;
-		return end != arg && !*end;
-	}
-	if (!len || len > 70 || strcspn(arg, " \t") != len || l->n >= MAX_MESSAGES ||
-	    (l->n && l->msgs[l->n - 1].num >= num))
-		return false;
-	struct pop3_msg *nm = realloc(l->msgs, (l->n + 1) * sizeof(*nm));
-	if (!nm)
-		return false;
-	l->msgs = nm;
-	nm[l->n] = (struct pop3_msg){ .num = num, .uidl = strdup(arg) };
-	if (!nm[l->n].uidl)
-		return false;
-	l->n++;
-	return true;
-}
-
 static size_t on_listing(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct pop3 *p = arg;
@@ -132,9 +78,15 @@ static size_t on_listing(char *data, size_t size, size_t nmemb, void *arg)
 				p->line_len--;
 			p->line[p->line_len] = '\0';
 			/* libcurl hands an empty listing over as one bare CRLF */
-			if (p->line_len && !parse_line(p, p->line)) {
-				roam_debug("bad listing line: %s", p->line);
-				p->bad_reply = true;
+			if (p->line_len && !(p->parsing_list
+						     ? listing_add_size(p->listing, p->line, p->line_len)
+						     : listing_add_uidl(p->listing, p->line, p->line_len))) {
+				char shown[3 * 80 + 1];
+
+				listing_show(p->line, p->line_len < 80 ? p->line_len : 80, shown);
+				roam_debug("bad listing line: %s", shown);
+				p->bad_reply = true;	/* p->line stays, for the error */
+				break;
 			}
 			p->line_len = 0;
 		} else if (p->line_len < LINE_MAX_LEN) {
@@ -211,8 +163,11 @@ static bool perform(struct pop3 *p, const char *what, struct roam_error *e)
 		return roam_error_set(e, "%s: delivery stopped the transfer", what);
 	}
 	if (rc == CURLE_WRITE_ERROR && p->bad_reply) {
+		char shown[3 * 80 + 1];	/* the server's bytes, never raw into a log */
+
 		p->code = FETCH_EXIT_PROTOCOL;
-		return roam_error_set(e, "POP3 %s: malformed reply line `%.80s'", what, p->line);
+		listing_show(p->line, p->line_len < 80 ? p->line_len : 80, shown);
+		return roam_error_set(e, "POP3 %s: malformed reply line `%s'", what, shown);
 	}
 	p->code = exit_code(p, rc);
 	return roam_error_set(e, "POP3 %s: %s%s%s%s", what, curl_easy_strerror(rc),
@@ -294,10 +249,7 @@ bool pop3_list(struct pop3 *p, struct pop3_listing *l, struct roam_error *e)
 
 void pop3_listing_free(struct pop3_listing *l)
 {
-	for (size_t i = 0; i < l->n; i++)
-		free(l->msgs[i].uidl);
-	free(l->msgs);
-	*l = (struct pop3_listing){ 0 };
+	listing_free(l);
 }
 
 bool pop3_retr(struct pop3 *p, unsigned long num, pop3_sink sink, void *arg,

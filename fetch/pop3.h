@@ -22,23 +22,13 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "listing.h"
 
 struct pop3_opts {
 	const char *socket_path;	/* CURLOPT_UNIX_SOCKET_PATH */
 	const char *user;
 	const char *password;
 	int timeout;			/* seconds for a reply, or of a stalled transfer */
-};
-
-struct pop3_msg {
-	unsigned long num;		/* message number in this session */
-	unsigned long size;		/* octets, from LIST */
-	char *uidl;			/* from UIDL */
-};
-
-struct pop3_listing {
-	struct pop3_msg *msgs;
-	size_t n;
 };
 
 /* receives a RETR body chunk by chunk; false stops the transfer */
@@ -48,8 +38,8 @@ struct pop3;
 
 struct pop3 *pop3_new(const struct pop3_opts *o, struct roam_error *e);
 
-/* UIDL, then LIST: every message with its UIDL and size (the first command
- * also connects and logs in). */
+/* UIDL, then LIST: every message with its UIDL (escaped: listing.h) and
+ * size (the first command also connects and logs in). */
 bool pop3_list(struct pop3 *p, struct pop3_listing *l, struct roam_error *e);
 void pop3_listing_free(struct pop3_listing *l);
 
