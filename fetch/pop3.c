@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "exits.h"
 #include "log.h"
@@ -12,11 +13,20 @@
 
 enum {
 	LINE_MAX_LEN = 512,	/* RFC 1939: a reply line is at most 512 octets */
+	FLOOR_RATE = 1024,	/* octets a second a command may carry at the least */
 };
 
 struct pop3 {
 	CURL *curl;
 	int code;
+	int timeout;
+	/* the command in progress, bounded as a whole (see on_progress) */
+	double started;		/* CLOCK_MONOTONIC seconds */
+	double allowed;		/* seconds, not counting what the sink took */
+	double in_sink;		/* seconds the sink spent delivering */
+	bool per_octet;		/* a listing: each octet that arrives adds time */
+	bool timed_out;
+	bool logged_in;
 	unsigned long commands;
 	char last_reply[256];	/* the server's last status line, for messages */
 	/* UIDL / LIST parsing */
@@ -43,6 +53,50 @@ static bool loggable(const char *cmd, size_t len)
 		if (len >= 4 && !strncasecmp(cmd, verbs[i], 4))
 			return true;
 	return false;
+}
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* libcurl calls it about once a second, also while nothing arrives: a
+ * command past its deadline stops, however slowly the server keeps sending */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct pop3 *p = arg;
+	double allowed = p->allowed + (p->per_octet ? (double)dlnow / FLOOR_RATE : 0);
+
+	(void)dltotal, (void)ultotal, (void)ulnow;
+	if (now() - p->started - p->in_sink <= allowed)
+		return 0;
+	p->timed_out = true;
+	return 1;
+}
+
+/* the deadline of the next command: timeout, one second per KiB of octets,
+ * and a second timeout for the login that the first command does first */
+static void set_deadline(struct pop3 *p, unsigned long octets, bool per_octet)
+{
+	p->allowed = p->timeout + (double)octets / FLOOR_RATE + (p->logged_in ? 0 : p->timeout);
+	p->per_octet = per_octet;
+	p->in_sink = 0;
+	p->timed_out = false;
+	p->started = now();
+}
+
+/* the sink's time is ours, not the server's: it does not count */
+static bool to_sink(struct pop3 *p, const char *data, size_t len)
+{
+	double t0 = now();
+	bool ok = p->sink(p->sink_arg, data, len);
+
+	p->in_sink += now() - t0;
+	return ok;
 }
 
 static int on_debug(CURL *h, curl_infotype type, char *data, size_t len, void *arg)
@@ -116,12 +170,12 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	p->body_started = true;
 	if (p->held_cr && len) {
 		p->held_cr = false;
-		if (!p->sink(p->sink_arg, data[0] == '\n' ? "\r" : ".", 1)) {
+		if (!to_sink(p, data[0] == '\n' ? "\r" : ".", 1)) {
 			p->sink_failed = true;
 			return 0;
 		}
 	}
-	if (!p->sink(p->sink_arg, data, len)) {
+	if (!to_sink(p, data, len)) {
 		p->sink_failed = true;
 		return 0;
 	}
@@ -156,8 +210,16 @@ static bool perform(struct pop3 *p, const char *what, struct roam_error *e)
 
 	p->last_reply[0] = '\0';
 	rc = curl_easy_perform(p->curl);
-	if (rc == CURLE_OK)
+	if (rc == CURLE_OK) {
+		p->logged_in = true;
 		return true;
+	}
+	if (rc == CURLE_ABORTED_BY_CALLBACK && p->timed_out) {
+		p->code = FETCH_EXIT_ERROR;
+		return roam_error_set(e, "POP3 %s: not done within %.0f s (timeout, plus 1 s per "
+				      "KiB%s): the server is too slow", what, p->allowed,
+				      p->logged_in ? "" : ", plus timeout for the login");
+	}
 	if (rc == CURLE_WRITE_ERROR && p->sink_failed) {
 		p->code = FETCH_EXIT_DELIVERY;
 		return roam_error_set(e, "%s: delivery stopped the transfer", what);
@@ -199,6 +261,7 @@ struct pop3 *pop3_new(const struct pop3_opts *o, struct roam_error *e)
 		return NULL;
 	}
 	p->code = FETCH_EXIT_PROTOCOL;
+	p->timeout = o->timeout;
 	if (curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "pop3") ||
 	    curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, o->socket_path) ||
 	    curl_easy_setopt(h, CURLOPT_USERNAME, o->user) ||
@@ -206,8 +269,9 @@ struct pop3 *pop3_new(const struct pop3_opts *o, struct roam_error *e)
 	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) ||
 	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)o->timeout) ||
 	    curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, (long)o->timeout) ||
-	    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L) ||
-	    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)o->timeout) ||
+	    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L) ||
+	    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress) ||
+	    curl_easy_setopt(h, CURLOPT_XFERINFODATA, p) ||
 	    curl_easy_setopt(h, CURLOPT_VERBOSE, 1L) ||	/* feeds on_debug only */
 	    curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug) ||
 	    curl_easy_setopt(h, CURLOPT_DEBUGDATA, p) ||
@@ -227,6 +291,7 @@ static bool fetch_listing(struct pop3 *p, const char *verb, struct roam_error *e
 	if (!set_command(p, verb, 0, false) ||
 	    curl_easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, on_listing))
 		return roam_error_set(e, "curl_easy_setopt failed");
+	set_deadline(p, 0, true);
 	if (!perform(p, verb, e))
 		return false;
 	if (p->bad_reply || p->line_len) {
@@ -252,8 +317,8 @@ void pop3_listing_free(struct pop3_listing *l)
 	listing_free(l);
 }
 
-bool pop3_retr(struct pop3 *p, unsigned long num, pop3_sink sink, void *arg,
-	       struct roam_error *e)
+bool pop3_retr(struct pop3 *p, unsigned long num, unsigned long size, pop3_sink sink,
+	       void *arg, struct roam_error *e)
 {
 	char what[32];
 
@@ -264,6 +329,7 @@ bool pop3_retr(struct pop3 *p, unsigned long num, pop3_sink sink, void *arg,
 	if (!set_command(p, NULL, num, false) ||
 	    curl_easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, on_body))
 		return roam_error_set(e, "curl_easy_setopt failed");
+	set_deadline(p, size, false);
 	if (!perform(p, what, e))
 		return false;
 	if (p->held_cr && !sink(arg, "\r", 1)) {	/* the whole body was one CR */
@@ -280,6 +346,7 @@ bool pop3_dele(struct pop3 *p, unsigned long num, struct roam_error *e)
 	snprintf(what, sizeof(what), "DELE %lu", num);
 	if (!set_command(p, "DELE", num, true))
 		return roam_error_set(e, "curl_easy_setopt failed");
+	set_deadline(p, 0, false);
 	return perform(p, what, e);
 }
 
@@ -287,6 +354,7 @@ bool pop3_noop(struct pop3 *p, struct roam_error *e)
 {
 	if (!set_command(p, "NOOP", 0, true))
 		return roam_error_set(e, "curl_easy_setopt failed");
+	set_deadline(p, 0, false);
 	return perform(p, "NOOP", e);
 }
 

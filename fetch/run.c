@@ -211,6 +211,15 @@ static bool sink_write(void *arg, const char *data, size_t len)
 			return false;
 		}
 	}
+	if (r->cur_octets + len > r->c->max_message_size) {
+		const struct pop3_msg *msg = &r->l->msgs[r->cur_idx];
+
+		r->sink_code = FETCH_EXIT_PROTOCOL;
+		roam_error_set(&r->sink_err, "message %lu (%s): more than max_message_size (%llu) "
+			       "octets arrive, though LIST said %lu: stopped, left on the server",
+			       msg->num, msg->uidl, r->c->max_message_size, msg->size);
+		return false;
+	}
 	if (!deliver_write(r->cur, data, len, &why)) {
 		r->sink_code = deliver_failed(r, r->cur_idx, &why, &r->sink_err);
 		return false;
@@ -229,7 +238,7 @@ static int fetch_one(struct run *r, size_t idx, struct roam_error *e)
 	r->cur = NULL;
 	r->cur_idx = idx;
 	r->sink_code = 0;
-	if (!pop3_retr(r->c->pop3, r->l->msgs[idx].num, sink_write, r, e)) {
+	if (!pop3_retr(r->c->pop3, r->l->msgs[idx].num, r->l->msgs[idx].size, sink_write, r, e)) {
 		code = pop3_exit_code(r->c->pop3);
 		deliver_abort(r->cur);
 		r->cur = NULL;
@@ -345,6 +354,19 @@ static int sort_listing(struct run *r, struct roam_error *e)
 	return 0;
 }
 
+/* over max_message_size by LIST: not retrieved, not deleted, said every run */
+static bool too_big(struct run *r, size_t idx)
+{
+	const struct pop3_msg *msg = &r->l->msgs[idx];
+
+	if (msg->size <= r->c->max_message_size)
+		return false;
+	roam_warn("message %lu (%s) has %lu octets, more than max_message_size (%llu): "
+		  "left on the server", msg->num, msg->uidl, msg->size, r->c->max_message_size);
+	r->st->too_big++;
+	return true;
+}
+
 static int deliver_fresh(struct run *r, struct roam_error *e)
 {
 	int code = 0;
@@ -355,6 +377,8 @@ static int deliver_fresh(struct run *r, struct roam_error *e)
 			break;
 		}
 		if (!dups_has(r->dups, i) && uidl_contains(r->c->uidls, r->l->msgs[i].uidl))
+			continue;
+		if (too_big(r, i))
 			continue;
 		if ((code = fetch_one(r, i, e)) != 0)
 			break;

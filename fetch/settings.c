@@ -166,6 +166,7 @@ static bool fill(struct settings *s, const struct roam_conf *c, struct roam_erro
 	s->ssh.known_hosts = conf_copy(c, "known_hosts", true);
 	s->ssh.compress = roam_conf_bool(c, "fetch", "compress");
 	s->timeout = s->ssh.timeout = (int)roam_conf_int(c, "fetch", "timeout");
+	s->max_message_size = (unsigned long long)roam_conf_int(c, "fetch", "max_message_size");
 	s->pop3_host = conf_copy(c, "pop3_host", false);
 	s->pop3_port = (int)roam_conf_int(c, "fetch", "pop3_port");
 	s->pop3_user = conf_copy(c, "pop3_user", false);

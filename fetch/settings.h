@@ -32,6 +32,7 @@ struct settings {
 	char *state_dir;		/* ~ expanded */
 	char *account;			/* "pop3_user@pop3_host:port via ssh_user@ssh_host:port" */
 	int timeout;
+	unsigned long long max_message_size;
 };
 
 /* Parses argv; false + e on a usage error (FETCH_EXIT_SYNTAX). */

@@ -7,7 +7,10 @@
 # unseen, into a Maildir and through an MDA, also in keep mode and when the
 # record already names the UIDL; UIDLs with bytes outside 0x21-0x7e are
 # delivered once, recorded escaped, logged escaped, and hold nothing back;
-# a negative message number is a protocol error.
+# a negative message number is a protocol error; a body dripped a byte at a
+# time ends the run within timeout (+1 s a KiB), with nothing deleted; a
+# message over max_message_size (by LIST, or as it arrives) is left on the
+# server with a warning while the others are delivered.
 set -u
 . "$ROAM_TOP/tests/lab/lib.sh"
 lab_require_root
@@ -59,6 +62,14 @@ box_digests() {
 }
 box_count() { find "$FAKE/box" -name '*.msg' | wc -l; }
 deles() { grep -c '^DELE' "$FAKE/log" || true; }
+
+# big N OCTETS: message N's body becomes OCTETS long (lines of 50)
+big() {
+	local f=$FAKE/box/$(printf %04d "$1").msg
+	printf 'Subject: big %d\r\n\r\n' "$1" >"$f"
+	head -c "$2" /dev/zero | tr '\0' x | fold -w 48 | sed 's/$/\r/' >>"$f"
+	box_digests >"$LAB_TMP/orig"
+}
 
 mda_conf() {
 	mkdir -p "$LAB_TMP/$1/mda"
@@ -160,5 +171,49 @@ fetch "$c"
 is "$rc" 4 "message number -5: a protocol error (exit 4)"
 is "$(deles)" 0 "message number -5: nothing deleted"
 like "$(cat "$LAB_TMP/err")" "malformed reply line \`-5 c'" "message number -5: the line is named"
+
+# ---- item 3: a dripping server, max_message_size ------------------------------------
+
+# 5 bytes a second: libcurl's LOW_SPEED_LIMIT of 1 byte/s never fired
+box a b c
+big 1 2000
+echo "1 0.2" >"$FAKE/drip"
+c=$(conf drip timeout=2)
+t0=$EPOCHREALTIME
+rc=0
+timeout -k 5 60 "$FETCH" -c "$c" >"$LAB_TMP/out" 2>"$LAB_TMP/err" || rc=$?
+note "dripped body: the run ended after" \
+	"$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
+is "$rc" 7 "dripped body: the run gives up on its own (exit 7, not killed after 60 s)"
+like "$(cat "$LAB_TMP/err")" "RETR 1: not done within [0-9]+ s" "dripped body: the error names the command"
+is "$(box_count)" 3 "dripped body: nothing deleted"
+is "$(deles)" 0 "dripped body: no DELE sent"
+rm -f "$FAKE/drip"
+
+box a b c
+big 2 3000
+c=$(conf cap max_message_size=2048)
+fetch "$c" -v
+is "$rc" 0 "over max_message_size by LIST: the others are delivered (exit 0)"
+like "$(cat "$LAB_TMP/err")" "message 2 \(b\) has [0-9]+ octets, more than max_message_size \(2048\): left on the server" \
+	"over max_message_size: warned"
+is "$(delivered cap)" "$(grep -v "$(tr -d '\r' <"$FAKE/box/0002.msg" | md5sum | cut -d' ' -f1)" "$LAB_TMP/orig")" \
+	"over max_message_size: messages 1 and 3 delivered, 2 not"
+is "$(box_count)" 1 "over max_message_size: it alone stays on the server"
+fetch "$c" -v
+is "$rc" 1 "over max_message_size: the next run has no mail"
+like "$(cat "$LAB_TMP/err")" "message 1 \(b\) has [0-9]+ octets" "over max_message_size: warned again"
+is "$(box_count)" 1 "over max_message_size: still not deleted"
+
+box a b
+big 1 3000
+echo "1 100" >"$FAKE/lie-size"
+c=$(conf lie max_message_size=2048)
+fetch "$c"
+is "$rc" 4 "LIST says 100, 3000 octets arrive, cap 2048: a protocol error (exit 4)"
+like "$(cat "$LAB_TMP/err")" "message 1 \(a\): more than max_message_size \(2048\) octets arrive, though LIST said 100" \
+	"more than max_message_size arriving: the error names the message"
+is "$(find "$LAB_TMP/lie/mail" -type f | wc -l)" 0 "more than max_message_size arriving: nothing delivered"
+is "$(deles)" 0 "more than max_message_size arriving: nothing deleted"
 
 done_testing
