@@ -31,18 +31,28 @@ B ?= build
 SANFLAGS :=
 endif
 
-# pkg-config for every dependency; liboping ships no .pc file on Debian
+# pkg-config for every dependency; liboping ships no .pc file on Debian.
+# $(call pkg,ARGS) is quiet: on a fresh machine `make check` and `make demo`
+# parse this file before scripts/deps has installed anything (they run make
+# again afterwards), and a newcomer's first screen must not be a page of
+# "Package libcurl was not found". Any other goal says it once, below.
 PKGS := libcurl libssh2 libnl-route-3.0 inih cmocka
-LIBS_CURL := $(shell $(PKG_CONFIG) --libs libcurl)
-LIBS_SSH2 := $(shell $(PKG_CONFIG) --libs libssh2)
-LIBS_NL := $(shell $(PKG_CONFIG) --libs libnl-route-3.0)
-LIBS_INIH := $(shell $(PKG_CONFIG) --libs inih)
-LIBS_CMOCKA := $(shell $(PKG_CONFIG) --libs cmocka)
+pkg = $(shell { $(PKG_CONFIG) $(1); } 2>/dev/null)
+LIBS_CURL := $(call pkg,--libs libcurl)
+LIBS_SSH2 := $(call pkg,--libs libssh2)
+LIBS_NL := $(call pkg,--libs libnl-route-3.0)
+LIBS_INIH := $(call pkg,--libs inih)
+LIBS_CMOCKA := $(call pkg,--libs cmocka)
 LIBS_OPING := -loping
+ifneq ($(filter-out check demo clean,$(or $(MAKECMDGOALS),all)),)
+ifneq ($(call pkg,--exists $(PKGS) && echo yes),yes)
+$(error build dependencies are missing (pkg-config: $(PKGS)): run scripts/deps as root, or make check or make demo, which do)
+endif
+endif
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP -Ilib
-CFLAGS += $(shell $(PKG_CONFIG) --cflags $(PKGS))
+CFLAGS += $(call pkg,--cflags $(PKGS))
 CFLAGS += -DROAM_VERSION='"$(VERSION)"' -DROAM_SYSCONFDIR='"$(SYSCONFDIR)"'
 CFLAGS += $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)

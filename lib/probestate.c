@@ -5,10 +5,12 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "probestate.h"
 #include "statefile.h"
+#include "trust.h"
 
 void roam_probestate_name(struct in_addr a, char name[ROAM_PROBESTATE_NAME_MAX])
 {
@@ -139,20 +141,50 @@ bool roam_probestate_read_at(int dirfd, struct in_addr a, struct roam_probestate
 	return true;
 }
 
+/* The state file may decide where mail goes: it must be written by whoever
+ * writes the (trusted) directory, not planted 0666 by a stranger. The
+ * directory is trusted, so only its owner or root could swap the entry
+ * between this look and the read. */
+static bool state_file_trusted(int dirfd, struct in_addr a, struct roam_error *e)
+{
+	char name[ROAM_PROBESTATE_NAME_MAX];
+	struct stat dir, st;
+
+	roam_probestate_name(a, name);
+	if (fstat(dirfd, &dir) < 0 || fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return true;	/* the read that follows says what is wrong */
+	if (st.st_uid != 0 && st.st_uid != geteuid() && st.st_uid != dir.st_uid) {
+		roam_error_set(e, "state file '%s': owned by uid %u, not by its directory's owner; "
+			       "refusing it", name, (unsigned)st.st_uid);
+		errno = EPERM;
+		return false;
+	}
+	if (st.st_mode & 022) {
+		roam_error_set(e, "state file '%s': writable by %s (mode %04o); refusing it", name,
+			       st.st_mode & 002 ? "others" : "group", (unsigned)(st.st_mode & 07777));
+		errno = EPERM;
+		return false;
+	}
+	return true;
+}
+
 bool roam_probestate_read(const char *dir, struct in_addr a, struct roam_probestate *out,
 			  struct roam_error *e)
 {
-	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* the probe may run as its own account: a directory root made for it
+	 * (and handed over) is as good as root's own */
+	int dirfd = roam_open_trusted_flags(dir, O_RDONLY | O_DIRECTORY, ROAM_TRUST_DELEGATED, e);
 	bool ok;
 	int saved;
 
 	if (dirfd < 0) {
 		saved = errno;
-		roam_error_set(e, "cannot open state directory '%s': %s", dir, strerror(saved));
+		if (saved != EPERM)
+			roam_error_set(e, "cannot open state directory '%s': %s", dir, strerror(saved));
 		errno = saved;
 		return false;
 	}
-	ok = roam_probestate_read_at(dirfd, a, out, e);
+	ok = state_file_trusted(dirfd, a, e) && roam_probestate_read_at(dirfd, a, out, e);
 	saved = errno;
 	close(dirfd);
 	errno = saved;

@@ -18,8 +18,17 @@
  * costs n²/2 string comparisons: 10 000 hosts took 3.9 s here), so above
  * PROBE_ICMP_MAX targets the method declines and auto goes on to dgram or
  * tcp, which scale; the time spent adding counts against the deadline.
+ *
+ * The raw socket is opened once, by probe_icmp_open() at start, and kept for
+ * the process's life, so that roam-probe can drop CAP_NET_RAW before it
+ * reads a config, resolves a name or enters --watch (as iputils ping does):
+ * liboping 1.10 opens it in the first ping_host_add() and keeps it on the
+ * object when hosts are removed, so a pass only swaps the hosts. A failure
+ * that makes the object unsafe to reuse (see above) loses the method for the
+ * rest of the run: auto goes on to dgram or tcp.
  */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <string.h>
@@ -232,12 +241,72 @@ static int run_rounds(pingobj_t *obj, struct icmp_pass *p, unsigned count, unsig
 	return 1;
 }
 
+/* the object holding the raw socket, or why there is none */
+static pingobj_t *kept;
+static char kept_why[320] = "liboping: no raw socket was opened at start";
+
+bool probe_icmp_open(void)
+{
+	int af = AF_INET;
+
+	if (kept)
+		return true;
+	kept = ping_construct();
+	if (!kept) {
+		snprintf(kept_why, sizeof(kept_why), "out of memory");
+		return false;
+	}
+	/* adding a host opens the socket; nothing is sent until ping_send() */
+	if (ping_setopt(kept, PING_OPT_AF, &af) != 0 || ping_host_add(kept, "127.0.0.1") != 0) {
+		const char *err = ping_get_error(kept);
+
+		snprintf(kept_why, sizeof(kept_why), "liboping: no raw socket at start: %.180s%s",
+			 err, strstr(err, "getaddrinfo") ? " (liboping needs a non-loopback IPv4 "
+			 "address on this host)" : " (needs root or cap_net_raw)");
+		ping_destroy(kept);
+		kept = NULL;
+		return false;
+	}
+	ping_host_remove(kept, "127.0.0.1");
+	return true;
+}
+
+void probe_icmp_close(void)
+{
+	if (kept)
+		ping_destroy(kept);
+	kept = NULL;
+}
+
+/* the kept object with no hosts left from the last pass */
+static void remove_all_hosts(pingobj_t *obj)
+{
+	pingobj_iter_t *it;
+
+	while ((it = ping_iterator_get(obj))) {
+		char s[INET6_ADDRSTRLEN];
+		size_t len = sizeof(s);
+
+		if (ping_iterator_get_info(it, PING_INFO_ADDRESS, s, &len) != 0 ||
+		    ping_host_remove(obj, s) != 0)
+			break;
+	}
+}
+
+/* a failure may leave liboping's object unsafe (see above): never reuse it */
+static void lose_method(const struct roam_error *e)
+{
+	probe_icmp_close();
+	snprintf(kept_why, sizeof(kept_why), "the icmp method failed earlier in this run: %.180s",
+		 e->msg);
+}
+
 static int icmp_run(struct roam_probe_target *t, size_t n, unsigned count,
 		    unsigned deadline_ms, struct roam_error *e)
 {
 	struct icmp_pass p = { .t = t, .n = n, .pending = n };
-	pingobj_t *obj = NULL;
-	int af = AF_INET, ret = -1;
+	pingobj_t *obj = kept;
+	int ret = -1;
 	struct timespec t0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -248,27 +317,28 @@ static int icmp_run(struct roam_probe_target *t, size_t n, unsigned count,
 			       PROBE_ICMP_MAX, n);
 		return 0;
 	}
+	if (!obj) {
+		roam_error_set(e, "%s", kept_why);
+		return 0;
+	}
 	p.order = malloc(n * sizeof(*p.order));
-	obj = ping_construct();
-	if (!p.order || !obj) {
+	if (!p.order) {
 		roam_error_set(e, "out of memory");
-		goto out;
+		return -1;
 	}
 	for (size_t i = 0; i < n; i++)
 		p.order[i] = i;
 	sort_base = t;
 	qsort(p.order, n, sizeof(*p.order), by_address);
-	if (ping_setopt(obj, PING_OPT_AF, &af) != 0 || !add_hosts(obj, &p, e)) {
-		ret = 0;	/* typically "Operation not permitted": no raw socket here */
-		goto out;
+	remove_all_hosts(obj);
+	if (!add_hosts(obj, &p, e))
+		ret = 0;	/* typically no IPv4 address here any more */
+	else if (unique_idents(obj, n, e)) {
+		bind_contexts(obj, &p);
+		ret = run_rounds(obj, &p, count, deadline_ms, &t0, e);
 	}
-	if (!unique_idents(obj, n, e))
-		goto out;
-	bind_contexts(obj, &p);
-	ret = run_rounds(obj, &p, count, deadline_ms, &t0, e);
-out:
-	if (obj)
-		ping_destroy(obj);
+	if (ret <= 0)
+		lose_method(e);
 	free(p.order);
 	return ret;
 }

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "exits.h"
 #include "icmp.h"
+#include "privs.h"
 #include "log.h"
 #include "output.h"
 #include "probestate.h"
@@ -321,9 +322,16 @@ int main(int argc, char **argv)
 	roam_log_init("roam-probe", (enum roam_verbosity)(cli.verbosity > 2 ? 2 : cli.verbosity),
 		      ROAM_LOG_ERRORS_TO_STDERR);
 	raise_fd_limit();
+	/* the one privileged step, before any config, name or state is read */
+	probe_icmp_open();
+	if (!probe_drop_privileges(&e)) {
+		roam_err("%s", e.msg);
+		return PROBE_EXIT_SYSTEM;
+	}
 	status = setup(&r, &cli);
 	if (status == PROBE_EXIT_ALIVE)
 		status = cli.watch ? watch(&r, &cli) : pass(&r, true);
 	teardown(&r);
+	probe_icmp_close();
 	return status;
 }

@@ -4,7 +4,7 @@ PROBE_CORE := probe/cli.c probe/settings.c probe/targets.c probe/hyst.c probe/st
 	probe/output.c probe/keys.c redirect/keys.c
 
 PROGRAMS += roam-probe
-roam-probe_SRCS := probe/main.c probe/icmp.c $(PROBE_CORE)
+roam-probe_SRCS := probe/main.c probe/icmp.c probe/privs.c $(PROBE_CORE)
 roam-probe_LIBS := $(LIBS_OPING) $(LIBS_INIH)
 roam-probe_DIR := sbin
 KEY_SECTIONS += probe

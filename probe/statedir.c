@@ -7,6 +7,7 @@
 
 #include "probestate.h"
 #include "statedir.h"
+#include "trust.h"
 
 int probe_statedir_open(const char *path, struct roam_error *e)
 {
@@ -26,10 +27,15 @@ int probe_statedir_open(const char *path, struct roam_error *e)
 	} else if (!S_ISDIR(st.st_mode)) {
 		return roam_error_set(e, "state dir '%s' is not a directory", path), -1;
 	}
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return roam_error_set(e, "cannot open state dir '%s': %s", path,
-				      errno == ELOOP ? "it is a symbolic link" : strerror(errno)), -1;
+	/* what is in it decides where mail goes: a directory a stranger made
+	 * (or can write, or can swap on the way) is no place to say it */
+	fd = roam_open_trusted(path, O_RDONLY | O_DIRECTORY, e);
+	if (fd < 0) {
+		if (errno != EPERM)
+			roam_error_set(e, "cannot open state dir '%s': %s", path,
+				       errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+		return -1;
+	}
 	/* fail before the pass, not after it */
 	if (faccessat(fd, ".", W_OK | X_OK, AT_EACCESS) < 0) {
 		roam_error_set(e, "cannot write to state dir '%s': %s", path, strerror(errno));

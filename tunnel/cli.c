@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "environ.h"
 #include "exits.h"
 #include "log.h"
 #include "tunnel.h"
@@ -26,12 +27,13 @@ static const struct command {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: roam-tunnel [-c FILE] [-n] [-v] [-q] COMMAND\n\nCommands:\n");
+	fprintf(f, "Usage: roam-tunnel [-c FILE] [-n] [--rundir DIR] [-v] [-q] COMMAND\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
 		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\nOptions:\n"
 		"  -c, --config FILE  read FILE instead of " ROAM_SYSCONFDIR "/roam.conf\n"
 		"  -n, --dry-run      print the ip commands that would run; change nothing\n"
+		"      --rundir DIR   state and lock in DIR instead of /run/roam\n"
 		"  -v, --verbose      log each change to stderr (twice: debug)\n"
 		"  -q, --quiet        errors only\n"
 		"  -h, --help         this text\n"
@@ -53,6 +55,7 @@ static int exit_code(enum tunnel_result r)
 
 struct options {
 	const char *config;
+	const char *rundir;
 	bool dry_run;
 	int verbosity;
 	const struct command *cmd;
@@ -65,7 +68,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "config", required_argument, NULL, 'c' }, { "dry-run", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' }, { "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		{ "rundir", required_argument, NULL, 'R' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -73,6 +76,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 'n': o->dry_run = true; break;
+		case 'R':
+			if (optarg[0] != '/') {
+				fprintf(stderr, "roam-tunnel: --rundir '%s': not an absolute path\n", optarg);
+				return TUNNEL_EXIT_USAGE;
+			}
+			o->rundir = optarg;
+			break;
 		case 'v': o->verbosity = o->verbosity < 0 ? 1 : o->verbosity + 1; break;
 		case 'q': o->verbosity = ROAM_QUIET; break;
 		case 'h': usage(stdout); return TUNNEL_EXIT_OK;
@@ -110,6 +120,7 @@ int tunnel_cli(int argc, char **argv, unsigned flags)
 	if (ret >= 0)
 		return ret;
 	roam_log_init("roam-tunnel", o.verbosity, ROAM_LOG_ERRORS_TO_STDERR);
+	tunnel_environ_init(o.rundir, !o.cmd->run);	/* register: the forced command */
 	ret = TUNNEL_EXIT_USAGE;
 	if (!(conf = roam_conf_load(o.config, 0, secs, 1, &e)) ||
 	    !tunnel_cfg_from_conf(conf, &cfg, &e)) {

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "environ.h"
 #include "log.h"
 #include "render.h"
 #include "tunnel.h"
@@ -59,12 +60,10 @@ bool tunnel_register_allowed(const struct tunnel_cfg *cfg, struct in_addr client
 
 int tunnel_register_call(const char *dest, struct roam_error *e)
 {
-	const char *ssh = getenv("ROAM_TUNNEL_SSH");
+	const char *ssh = tunnel_ssh_program();
 	int status, fd;
 	pid_t pid;
 
-	if (!ssh || !*ssh)
-		ssh = "ssh";
 	pid = fork();
 	if (pid < 0)
 		return roam_error_set(e, "fork: %s", strerror(errno)), -1;

@@ -10,16 +10,30 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "environ.h"
 #include "state.h"
 #include "statefile.h"
+#include "trust.h"
 
 #define STATE_CAP 16384
 
 static const char *rundir(void)
 {
-	const char *d = getenv("ROAM_RUNDIR");
+	return tunnel_rundir();
+}
 
-	return d && *d == '/' ? d : "/run/roam";
+/* root's state decides what `down` removes: only in a directory nobody else
+ * can change (mkdir of the last component only: /run is the system's) */
+static bool rundir_ready(struct roam_error *e)
+{
+	int fd;
+
+	if (mkdir(rundir(), 0755) < 0 && errno != EEXIST)
+		return roam_error_set(e, "%s: %s", rundir(), strerror(errno));
+	if ((fd = roam_open_trusted(rundir(), O_RDONLY | O_DIRECTORY, e)) < 0)
+		return false;
+	close(fd);
+	return true;
 }
 
 static bool path_of(const char *name, char *buf, size_t len, struct roam_error *e)
@@ -149,8 +163,8 @@ bool tunnel_state_save(const char *name, const struct tunnel_state *st, struct r
 
 	if (!path_of(name, path, sizeof(path), e))
 		return false;
-	if (mkdir(rundir(), 0755) < 0 && errno != EEXIST)
-		return roam_error_set(e, "%s: %s", rundir(), strerror(errno));
+	if (!rundir_ready(e))
+		return false;
 	if (!(buf = malloc(STATE_CAP)))
 		return roam_error_set(e, "out of memory");
 	len = tunnel_state_format(st, buf, STATE_CAP);
@@ -166,8 +180,8 @@ int tunnel_state_lock(const char *name, struct roam_error *e)
 
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return roam_error_set(e, "lock path too long"), -1;
-	if (mkdir(rundir(), 0755) < 0 && errno != EEXIST)
-		return roam_error_set(e, "%s: %s", rundir(), strerror(errno)), -1;
+	if (!rundir_ready(e))
+		return -1;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return roam_error_set(e, "%s: %s", path, strerror(errno)), -1;

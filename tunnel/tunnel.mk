@@ -1,5 +1,6 @@
 # tunnel/ — roam-tunnel: plan → diff → apply → verify over rtnetlink
-TUNNEL_CORE := tunnel/keys.c tunnel/plan.c tunnel/cfg.c tunnel/diff.c tunnel/render.c tunnel/state.c
+TUNNEL_CORE := tunnel/keys.c tunnel/plan.c tunnel/cfg.c tunnel/diff.c tunnel/render.c tunnel/state.c \
+	tunnel/environ.c
 TUNNEL_KERNEL := tunnel/nl_read.c tunnel/nl_apply.c tunnel/env.c tunnel/tunnel.c tunnel/register.c
 
 PROGRAMS += roam-tunnel
@@ -22,7 +23,7 @@ ifeq ($(TUNNEL_LINK),static-pie)
 roam-tunnel_SRCS += tunnel/static_nss.c
 roam-tunnel_LDFLAGS := -static-pie \
 	-Wl,--wrap=getaddrinfo,--wrap=getnameinfo,--wrap=getprotobyname,--wrap=getprotobynumber
-roam-tunnel_LIBS := $(shell $(PKG_CONFIG) --static --libs libnl-route-3.0 inih)
+roam-tunnel_LIBS := $(call pkg,--static --libs libnl-route-3.0 inih)
 else ifeq ($(TUNNEL_LINK),dynamic)
 roam-tunnel_LIBS := $(LIBS_NL) $(LIBS_INIH)
 else

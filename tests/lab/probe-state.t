@@ -6,7 +6,7 @@ set -u
 . "$ROAM_TOP/tests/lab/probe-lib.sh"
 lab_require_root
 lab_init
-plan 17
+plan 20
 
 tool=$ROAM_BUILD/tools/probe-statetool
 ok "two namespaces on one link" pl_setup
@@ -36,6 +36,18 @@ err=$(pl_as_nobody -m dgram --state-dir "$LAB_TMP/rootonly" "$PL_LAPTOP" 2>&1 >/
 is "$rc" 4 "a state dir nobody may write to: exit 4"
 like "$err" "cannot write to state dir" "the error names the problem"
 is "$(ls -A "$LAB_TMP/rootonly" | wc -l)" 0 "and leaves nothing behind"
+
+# a state dir someone else made, or anyone can write, is refused (named):
+# alive/away in it decides where mail goes
+mkdir -m 0755 "$LAB_TMP/squat" && chown nobody "$LAB_TMP/squat"
+err=$(pl_probe -m icmp --state-dir "$LAB_TMP/squat" "$PL_LAPTOP" 2>&1 >/dev/null); rc=$?
+is "$rc $err" "4 roam-probe: $LAB_TMP/squat: owned by uid $(id -u nobody), neither root nor you; refusing it" \
+	"a state dir another user pre-created: exit 4, named"
+mkdir -m 0777 "$LAB_TMP/shared"
+err=$(pl_probe -m icmp --state-dir "$LAB_TMP/shared" "$PL_LAPTOP" 2>&1 >/dev/null); rc=$?
+is "$rc $err" "4 roam-probe: $LAB_TMP/shared: writable by others (mode 0777); refusing it" \
+	"a state dir anyone can write: exit 4, named"
+is "$(find "$LAB_TMP/squat" "$LAB_TMP/shared" -mindepth 1 | wc -l)" 0 "nothing written into either"
 
 # a malformed state file is replaced by a good one
 mkdir -p "$PL_STATE" && printf 'v1 alive 1 2 3 icmp\ngarbage' >"$PL_STATE/$PL_LAPTOP"

@@ -78,14 +78,32 @@ run mob -c "$LAB_TMP/mob.conf" -q roam
 is "$rc:$out" "2:" "  -q (a hook, a cron line): exit 2 and not a word"
 run mob -c "$LAB_TMP/gw.conf" roam
 is "$rc" 3 "roam on a gateway: exit 3"
-run mob -c "$LAB_TMP/mob.conf" register
+run mob --rundir "$LAB_TMP/run" -c "$LAB_TMP/mob.conf" register
 is "$rc" 3 "register on a mobile: exit 3"
-run mob -c "$LAB_TMP/gw.conf" register
+run mob --rundir "$LAB_TMP/run" -c "$LAB_TMP/gw.conf" register
 is "$rc" 5 "register without SSH_CONNECTION: exit 5"
-SSH_CONNECTION="198.51.100.7 50000 203.0.113.230 22" run mob -c "$LAB_TMP/gw.conf" register
+SSH_CONNECTION="198.51.100.7 50000 203.0.113.230 22" run mob --rundir "$LAB_TMP/run" -c "$LAB_TMP/gw.conf" register
 like "$rc $out" "^5 .*outside allow_from" "register from outside allow_from: exit 5"
-SSH_CONNECTION="203.0.113.10 50000 203.0.113.230 22" run mob -c "$LAB_TMP/gw.conf" register
+# register is the ssh forced command: a key holder's environment (AcceptEnv,
+# PermitUserEnvironment) must not choose where root writes; the admin's
+# --rundir in authorized_keys does
+SSH_CONNECTION="203.0.113.10 50000 203.0.113.230 22" run ip netns exec "$MOB" \
+	env ROAM_RUNDIR="$LAB_TMP/evil" "$RT" -v --rundir "$LAB_TMP/reg" -c "$LAB_TMP/gw.conf" register
 like "$rc $out" "^4 .*not up" "register of an allowed address without a tunnel: exit 4"
+like "$out" "ignoring \\\$ROAM_RUNDIR: register is an ssh forced command" "  register ignores \$ROAM_RUNDIR, and says so"
+ok "  nothing written where \$ROAM_RUNDIR pointed" test ! -e "$LAB_TMP/evil"
+ok "  the lock is in --rundir" test -e "$LAB_TMP/reg/tunnel-tunl1.lock"
+run "$RT" --rundir run -c "$LAB_TMP/gw.conf" status
+like "$rc $out" "^3 .*--rundir 'run': not an absolute path" "--rundir must be absolute: exit 3"
+# only root's own environment counts
+run ip netns exec "$MOB" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	env ROAM_TUNNEL_SSH=/tmp/x ROAM_RUNDIR=/tmp/y "$RT" -v -n -c "$LAB_TMP/mob.conf" up
+like "$out" "ignoring \\\$ROAM_RUNDIR: not set by root.*ignoring \\\$ROAM_TUNNEL_SSH: not set by root" \
+	"not root: \$ROAM_RUNDIR and \$ROAM_TUNNEL_SSH are ignored"
+mkdir -m 0777 "$LAB_TMP/open-run"
+run ip netns exec "$MOB" "$RT" --rundir "$LAB_TMP/open-run" -c "$LAB_TMP/mob.conf" status
+like "$rc $out" "^4 .*open-run: writable by others \(mode 0777\); refusing it" \
+	"a run directory others can write: refused (exit 4)"
 
 # one run at a time per tunnel: while another holds the lock, a run waits (a dry run does not)
 mkdir -p "$LAB_TMP/run"

@@ -2,6 +2,7 @@
 /* The state file line: format, strict parse (garbage is refused), and the
  * atomic write + read round trip in a real temporary directory. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -165,6 +166,57 @@ static void read_reports_missing_and_malformed(void **state)
 	rmdir(dir);
 }
 
+/* alive/away decides where mail goes: a stranger must not be able to plant it */
+static void read_refuses_what_others_can_write(void **state)
+{
+	struct roam_probestate s = { .alive = true, .since = 1, .checked = 2,
+				     .method = ROAM_PROBE_DGRAM }, got;
+	char *dir = temp_dir(), path[128];
+	struct roam_error e = { "" };
+	struct in_addr a;
+	int dirfd = open(dir, O_RDONLY | O_DIRECTORY);
+
+	(void)state;
+	inet_pton(AF_INET, "198.51.100.181", &a);
+	assert_true(roam_probestate_write_at(dirfd, a, &s, NULL));
+	snprintf(path, sizeof(path), "%s/198.51.100.181", dir);
+	assert_int_equal(chmod(path, 0666), 0);
+	assert_false(roam_probestate_read(dir, a, &got, &e));
+	assert_int_equal(errno, EPERM);
+	assert_non_null(strstr(e.msg, "writable by others (mode 0666)"));
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_true(roam_probestate_read(dir, a, &got, &e));
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_false(roam_probestate_read(dir, a, &got, &e));
+	assert_non_null(strstr(e.msg, "writable by others (mode 0777)"));
+	assert_int_equal(chmod(dir, 0755), 0);
+	/* in /tmp (sticky, world-writable) a directory of another user's is
+	 * squatting; in a directory root keeps it is the probe's own account */
+	if (geteuid() == 0) {
+		char svc[128], file[160];
+
+		assert_int_equal(chown(dir, 65534, 65534), 0);
+		assert_false(roam_probestate_read(dir, a, &got, &e));
+		assert_non_null(strstr(e.msg, "owned by uid 65534, neither root nor you"));
+		snprintf(svc, sizeof(svc), "%s/svc", dir);
+		snprintf(file, sizeof(file), "%s/198.51.100.181", svc);
+		assert_int_equal(mkdir(svc, 0755), 0);
+		assert_int_equal(rename(path, file), 0);
+		assert_int_equal(chown(dir, 0, 0), 0);
+		assert_int_equal(chown(svc, 65534, 65534), 0);
+		assert_int_equal(chown(file, 65534, 65534), 0);
+		assert_true(roam_probestate_read(svc, a, &got, &e));
+		assert_int_equal(chown(file, 1, 1), 0);
+		assert_false(roam_probestate_read(svc, a, &got, &e));
+		assert_non_null(strstr(e.msg, "owned by uid 1, not by its directory's owner"));
+		unlink(file);
+		rmdir(svc);
+	}
+	unlink(path);
+	close(dirfd);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +226,7 @@ int main(void)
 		cmocka_unit_test(refuses_garbage),
 		cmocka_unit_test(write_then_read_round_trips),
 		cmocka_unit_test(read_reports_missing_and_malformed),
+		cmocka_unit_test(read_refuses_what_others_can_write),
 	};
 
 	return cmocka_run_group_tests_name("probestate", tests, NULL, NULL);

@@ -56,7 +56,7 @@ sed 's/^lan_dev = .*/lan_dev = nosuch0/' "$LAB_TMP/gw.conf" >"$LAB_TMP/gw-bad.co
 lab_tunnel_conf "$LAB_TMP/mob.conf" mobile local=auto register=root@198.51.100.238
 { cat "$LAB_TMP/mob.conf"; echo "ports = tcp/25"; } >"$LAB_TMP/mob-smtp.conf"
 
-rt_gw() { ip netns exec "$GW" env ROAM_RUNDIR="$LAB_TMP/run-gw" "$RT" -c "$LAB_TMP/gw.conf" "$@"; }
+rt_gw() { ip netns exec "$GW" "$RT" --rundir "$LAB_TMP/run-gw" -c "$LAB_TMP/gw.conf" "$@"; }
 rt_mob() { ip netns exec "$MOB" env ROAM_RUNDIR="$LAB_TMP/run-mob" ROAM_TUNNEL_SSH="$LAB_TMP/ssh" \
 	"$RT" -c "${MOB_CONF:-$LAB_TMP/mob.conf}" "$@"; }
 
@@ -207,7 +207,7 @@ like "$out" "1 netlink change$" "up repairs only that (1 change)"
 ok "sshd in the gateway namespace" lab_sshd --ns "$GW" 198.51.100.238 22
 # the forced command of contrib/authorized_keys.roam, with this test's paths (and -v:
 # the guest has no syslog, so the gateway logs to stderr, which ssh passes back)
-echo "restrict,command=\"ROAM_RUNDIR=$LAB_TMP/run-gw $RT -v -c $LAB_TMP/gw.conf register\" $(cat "$LAB_SSH_KEY.pub")" \
+echo "restrict,command=\"$RT -v --rundir $LAB_TMP/run-gw -c $LAB_TMP/gw.conf register\" $(cat "$LAB_SSH_KEY.pub")" \
 	>"$LAB_SSH_AUTHORIZED_KEYS"
 printf '#!/bin/sh\nexec ssh %s "$@"\n' "$(printf '%q ' "${LAB_SSH_OPTS[@]}")" >"$LAB_TMP/ssh"
 chmod 755 "$LAB_TMP/ssh"
