@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -34,6 +35,30 @@ static int signal_fd(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/* Another user's connection is closed at once, and said at most once a
+ * second (a flood of them must not flood the log). */
+static void refuse(int fd, uid_t uid, const struct roam_error *why)
+{
+	static time_t last;
+	static unsigned long unsaid;
+	time_t now = time(NULL);
+
+	close(fd);
+	if (now == last) {
+		unsaid++;
+		return;
+	}
+	last = now;
+	if (why->msg[0])
+		roam_notice("refused a connection: %s", why->msg);
+	else
+		roam_notice("refused a connection from uid %u: only uid %u may use this forward",
+			    (unsigned)uid, (unsigned)getuid());
+	if (unsaid)
+		roam_notice("(and %lu more refused since the last such notice)", unsaid);
+	unsaid = 0;
+}
+
 /* one accepted client → its own channel; the session blocks while it opens */
 static bool add_client(struct pump *p, struct ssh_conn *c, int lfd, const struct settings *s,
 		       struct roam_error *e)
@@ -41,18 +66,13 @@ static bool add_client(struct pump *p, struct ssh_conn *c, int lfd, const struct
 	LIBSSH2_CHANNEL *ch;
 	struct roam_error why = { "" };
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	uid_t uid;
+	uid_t uid = (uid_t)-1;
 
 	if (fd < 0)
 		return true;	/* the client gave up already */
 	/* your ssh session and POP3 login are yours alone */
 	if (!peer_uid(fd, &uid, &why) || uid != getuid()) {
-		if (why.msg[0])
-			roam_notice("refused a connection: %s", why.msg);
-		else
-			roam_notice("refused a connection from uid %u: only uid %u may use this "
-				    "forward", (unsigned)uid, (unsigned)getuid());
-		close(fd);
+		refuse(fd, uid, &why);
 		return true;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));

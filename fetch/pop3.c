@@ -372,7 +372,11 @@ void pop3_close(struct pop3 *p)
 {
 	if (!p)
 		return;
+	/* QUIT, when the connection is alive; libcurl calls on_progress while it
+	 * waits for the answer, so QUIT gets a deadline of its own, not what is
+	 * left of the last command's (the DELEs take effect only with it) */
+	set_deadline(p, 0, false);
 	if (p->curl)
-		curl_easy_cleanup(p->curl);	/* QUIT, when the connection is alive */
+		curl_easy_cleanup(p->curl);
 	free(p);
 }
