@@ -125,6 +125,16 @@ is "$(deles)" 5 "duplicate UIDLs, keep off: the record proves each copy, all 5 d
 is "$(delivered dupkeep)" "$(cat "$LAB_TMP/orig")" \
 	"duplicate UIDLs, keep off: none delivered a second time"
 
+# mbox with its journal: shared-UIDL messages go in unkeyed, once each
+dup_box
+c=$(conf dupmbox keep=yes "deliver=mbox:$LAB_TMP/dupmbox/mbox")
+fetch "$c"
+fetch "$c"
+is "$rc" 1 "duplicate UIDLs, mbox + keep: the second run delivers nothing again"
+mbox_split "$LAB_TMP/dupmbox/mbox" "$LAB_TMP/dupmbox/split"
+is "$(digests "$LAB_TMP/dupmbox/split")" "$(cat "$LAB_TMP/orig")" \
+	"duplicate UIDLs, mbox + keep: each message exactly once"
+
 # the record names x (a run that saw one message x and died before QUIT);
 # now two messages carry x: neither may be deleted on the record's word
 box x y
