@@ -64,6 +64,7 @@ struct deliver_target {
 	struct {
 		int fd;			/* the locked mbox, -1 between batches */
 		bool dotlocked;
+		bool dotlock_skip_said;	/* "no dot lock here" logged, once per target */
 		off_t start;		/* its size before the batch */
 		char nonce[MBOX_NONCE_LEN + 1];
 		off_t *marks;		/* each committed message's marker line */

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -27,6 +28,7 @@
 #include "deliver_int.h"
 #include "exits.h"
 #include "fdio.h"
+#include "log.h"
 
 static void pause_100ms(void)
 {
@@ -42,22 +44,18 @@ static void lock_path(const struct deliver_target *t, char *buf, size_t size)
 
 /* A lock is left over when it is older than DOTLOCK_STALE, or when it says
  * it was taken on this host by a process that no longer exists (a run killed
- * in the middle of a batch): no need to make the next run wait 5 minutes. */
-static bool dotlock_stale(const char *lock)
+ * in the middle of a batch): no need to make the next run wait 5 minutes.
+ * Judged on the open file fd (fstat st), so that what is removed later can
+ * be checked to be this very file. */
+static bool dotlock_stale(int fd, const struct stat *st)
 {
 	char text[128], host[HOST_NAME_MAX + 1], their[HOST_NAME_MAX + 1];
-	struct stat st;
 	long pid;
 	ssize_t n;
 
-	if (stat(lock, &st) == 0 && time(NULL) - st.st_mtime > DOTLOCK_STALE)
+	if (time(NULL) - st->st_mtime > DOTLOCK_STALE)
 		return true;
-	int fd = open(lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-
-	if (fd < 0)
-		return false;
 	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
 	if (n <= 0 || gethostname(host, sizeof(host)) < 0)
 		return false;
 	text[n] = '\0';
@@ -87,6 +85,32 @@ static bool dotlock_take(const char *lock, int *err)
 	return true;
 }
 
+/* Removes a left-over lock, and only the file judged left over. Two runs that
+ * both find one dead lock must not both remove "the lock": the second would
+ * remove the fresh lock the first has taken meanwhile. So a breaker holds
+ * flock on the lock file it judged while it checks that the name still
+ * points to that file and unlinks it: a second breaker cannot get that flock
+ * until the first is done, and then finds the name on another file (or none)
+ * and leaves it. True when the lock is gone (removed, or by itself). */
+static bool dotlock_break(const char *lock)
+{
+	int fd = open(lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	struct stat judged, now;
+	bool gone = false;
+
+	if (fd < 0)
+		return errno == ENOENT;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &judged) == 0 &&
+	    S_ISREG(judged.st_mode) && dotlock_stale(fd, &judged)) {
+		if (lstat(lock, &now) < 0)
+			gone = errno == ENOENT;
+		else if (now.st_dev == judged.st_dev && now.st_ino == judged.st_ino)
+			gone = unlink(lock) == 0 || errno == ENOENT;
+	}
+	close(fd);	/* drops the flock */
+	return gone;
+}
+
 /* PATH.lock, for readers that only know dotlocks. Where the directory is not
  * writable (a shared spool) the fcntl lock has to do. */
 static bool mbox_dotlock(struct deliver_target *t, struct roam_error *e)
@@ -100,14 +124,18 @@ static bool mbox_dotlock(struct deliver_target *t, struct roam_error *e)
 			t->mb.dotlocked = true;
 			return true;
 		}
-		if (err == EACCES || err == EROFS)
+		if (err == EACCES || err == EROFS) {
+			/* Debian's /var/mail is root:mail 2775: no dot lock for a user */
+			if (!t->mb.dotlock_skip_said)
+				roam_notice("%s: cannot create the dot lock (%s): relying on the "
+					    "fcntl lock alone", lock, strerror(err));
+			t->mb.dotlock_skip_said = true;
 			return true;
+		}
 		if (err != EEXIST)
 			return deliver_fail(t, FETCH_EXIT_IOERR, e, "cannot create", lock, err);
-		if (dotlock_stale(lock)) {
-			unlink(lock);
+		if (dotlock_break(lock))
 			continue;
-		}
 		pause_100ms();
 	}
 	return deliver_fail(t, FETCH_EXIT_IOERR, e, "mailbox stays locked by", lock, EBUSY);

@@ -1,7 +1,7 @@
 # fetch/ — roam-fetch: ssh transport, POP3 by libcurl, CLI, --forward.
 # Delivery, the UIDL record and the lock come from fetch/fetch-store.mk.
-FETCH_CORE := fetch/ssh.c fetch/hostkey.c fetch/pump.c fetch/transport.c fetch/pop3.c \
-	fetch/run.c fetch/secret.c fetch/settings.c fetch/forward.c fetch/keys.c
+FETCH_CORE := fetch/ssh.c fetch/hostkey.c fetch/pump.c fetch/transport.c fetch/pop3.c fetch/listing.c \
+	fetch/run.c fetch/dups.c fetch/secret.c fetch/settings.c fetch/forward.c fetch/forward_listen.c fetch/peer.c fetch/keys.c
 
 
 PROGRAMS += roam-fetch
@@ -15,6 +15,9 @@ test_fetch_hostkey_SRCS := tests/unit/test_fetch_hostkey.c tests/unit/testdir.c 
 test_fetch_hostkey_LIBS := $(LIBS_CMOCKA) $(LIBS_SSH2)
 test_fetch_secret_SRCS := tests/unit/test_fetch_secret.c tests/unit/testdir.c fetch/secret.c
 test_fetch_secret_LIBS := $(LIBS_CMOCKA)
-test_fetch_settings_SRCS := tests/unit/test_fetch_settings.c tests/unit/testdir.c fetch/settings.c fetch/forward.c \
+test_fetch_settings_SRCS := tests/unit/test_fetch_settings.c tests/unit/testdir.c fetch/settings.c fetch/forward.c fetch/forward_listen.c fetch/peer.c \
 	fetch/keys.c fetch/ssh.c fetch/hostkey.c fetch/pump.c
 test_fetch_settings_LIBS := $(LIBS_CMOCKA) $(LIBS_INIH) $(LIBS_SSH2)
+UNIT_TESTS += test_fetch_listing
+test_fetch_listing_SRCS := tests/unit/test_fetch_listing.c fetch/listing.c fetch/dups.c
+test_fetch_listing_LIBS := $(LIBS_CMOCKA)

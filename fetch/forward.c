@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -15,54 +16,11 @@
 #include "exits.h"
 #include "forward.h"
 #include "log.h"
+#include "peer.h"
 #include "pump.h"
 #include "ssh.h"
 
 enum { MAX_CLIENTS = 32, BACKOFF_MAX = 60 };
-
-bool forward_parse(const char *spec, struct sockaddr_in *out, struct roam_error *e)
-{
-	const char *colon = strrchr(spec, ':');
-	const char *port_s = colon ? colon + 1 : spec;
-	long port;
-
-	*out = (struct sockaddr_in){ .sin_family = AF_INET,
-				     .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	if (!roam_parse_long(port_s, 1, 65535, &port))
-		return roam_error_set(e, "--forward `%s': the port must be 1..65535", spec);
-	out->sin_port = htons((uint16_t)port);
-	if (colon) {
-		char addr[64];
-
-		if ((size_t)(colon - spec) >= sizeof(addr))
-			return roam_error_set(e, "--forward `%s': bad address", spec);
-		memcpy(addr, spec, (size_t)(colon - spec));
-		addr[colon - spec] = '\0';
-		if (!roam_parse_ipv4(addr, &out->sin_addr, e))
-			return roam_error_set(e, "--forward `%s': `%s' is not an IPv4 address",
-					      spec, addr);
-	}
-	return true;
-}
-
-static int listen_on(const struct sockaddr_in *sa, struct roam_error *e)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	char a[INET_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, &sa->sin_addr, a, sizeof(a));
-	if (fd >= 0)
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
-	if (fd < 0 || bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 ||
-	    listen(fd, 16) < 0) {
-		roam_error_set(e, "listen on %s:%u: %s", a, ntohs(sa->sin_port), strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	roam_info("forwarding %s:%u", a, ntohs(sa->sin_port));
-	return fd;
-}
 
 /* SIGTERM & co. arrive through a descriptor, so that poll sees them */
 static int signal_fd(void)
@@ -77,15 +35,46 @@ static int signal_fd(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/* Another user's connection is closed at once, and said at most once a
+ * second (a flood of them must not flood the log). */
+static void refuse(int fd, uid_t uid, const struct roam_error *why)
+{
+	static time_t last;
+	static unsigned long unsaid;
+	time_t now = time(NULL);
+
+	close(fd);
+	if (now == last) {
+		unsaid++;
+		return;
+	}
+	last = now;
+	if (why->msg[0])
+		roam_notice("refused a connection: %s", why->msg);
+	else
+		roam_notice("refused a connection from uid %u: only uid %u may use this forward",
+			    (unsigned)uid, (unsigned)getuid());
+	if (unsaid)
+		roam_notice("(and %lu more refused since the last such notice)", unsaid);
+	unsaid = 0;
+}
+
 /* one accepted client → its own channel; the session blocks while it opens */
 static bool add_client(struct pump *p, struct ssh_conn *c, int lfd, const struct settings *s,
 		       struct roam_error *e)
 {
 	LIBSSH2_CHANNEL *ch;
+	struct roam_error why = { "" };
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	uid_t uid = (uid_t)-1;
 
 	if (fd < 0)
 		return true;	/* the client gave up already */
+	/* your ssh session and POP3 login are yours alone */
+	if (!peer_uid(fd, &uid, &why) || uid != getuid()) {
+		refuse(fd, uid, &why);
+		return true;
+	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	libssh2_session_set_blocking(c->session, 1);
 	ch = ssh_channel_open(c, s->pop3_host, s->pop3_port, e);
@@ -112,6 +101,7 @@ static bool serve(struct ssh_conn *c, int lfd, int sfd, const struct settings *s
 
 	if (!p)
 		return roam_error_set(e, "out of memory");
+	pump_set_idle(p, s->forward_idle_timeout);
 	while (!stop) {
 		struct pollfd ex[2] = {
 			{ .fd = sfd, .events = POLLIN },
@@ -138,15 +128,20 @@ static bool sleep_or_signal(int sfd, int seconds)
 
 int forward_main(struct settings *s, struct roam_error *e)
 {
-	struct sockaddr_in sa;
+	struct forward_spec spec;
+	struct forward_listener l;
 	int lfd, sfd, code = FETCH_EXIT_MAIL, backoff = 1;
 
-	if (!forward_parse(s->forward, &sa, e))
+	if (!forward_parse(s->forward, &spec, e))
 		return FETCH_EXIT_SYNTAX;
-	if ((lfd = listen_on(&sa, e)) < 0)
-		return FETCH_EXIT_SOCKET;
+	if ((code = forward_listen(&l, &spec, e)) != 0) {
+		forward_unlisten(&l);
+		return code;
+	}
+	lfd = l.fd;
+	code = FETCH_EXIT_MAIL;
 	if ((sfd = signal_fd()) < 0) {
-		close(lfd);
+		forward_unlisten(&l);
 		return roam_error_set(e, "signalfd: %s", strerror(errno)), FETCH_EXIT_SOCKET;
 	}
 	for (;;) {
@@ -172,6 +167,6 @@ int forward_main(struct settings *s, struct roam_error *e)
 		backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2;
 	}
 	close(sfd);
-	close(lfd);
+	forward_unlisten(&l);
 	return code;
 }

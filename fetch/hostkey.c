@@ -8,7 +8,13 @@
 
 struct hostkey_db {
 	LIBSSH2_KNOWNHOSTS *kh;
+	LIBSSH2_KNOWNHOSTS *revoked;	/* @revoked keys, all under REVOKED_NAME */
 };
+
+/* @revoked lines go to their own list with this as their only host name, so
+ * that libssh2 compares the keys (whatever their host patterns: "*" is the
+ * usual one, and libssh2 knows no wildcards) */
+#define REVOKED_NAME "roam-fetch.revoked"
 
 /* libssh2's session key types, their known_hosts mask and algorithm name, in
  * the order we prefer them */
@@ -65,6 +71,25 @@ void hostkey_base64(const unsigned char *d, size_t len, char *out)
 	*out = '\0';
 }
 
+/* "@revoked HOSTS TYPE KEY [COMMENT]": the key, under REVOKED_NAME */
+static bool read_revoked(struct hostkey_db *db, const char *line)
+{
+	const char *p = line + strspn(line, " \t") + 8;
+	char *entry;
+	bool ok;
+
+	if (*p != ' ' && *p != '\t')
+		return false;
+	p += strspn(p, " \t");
+	p += strcspn(p, " \t");	/* the host patterns */
+	if (asprintf(&entry, "%s%s", REVOKED_NAME, p) < 0)
+		return false;
+	ok = libssh2_knownhost_readline(db->revoked, entry, strlen(entry),
+					LIBSSH2_KNOWNHOST_FILE_OPENSSH) == 0;
+	free(entry);
+	return ok;
+}
+
 /* libssh2_knownhost_readfile stops at the first line it cannot parse, which
  * would make one certificate-authority line hide every key after it; we hand
  * it the file line by line and skip what it refuses. */
@@ -78,7 +103,10 @@ struct hostkey_db *hostkey_load(LIBSSH2_SESSION *s, const char *path, unsigned *
 	FILE *f;
 
 	*skipped = 0;
-	if (!db || !(db->kh = libssh2_knownhost_init(s))) {
+	if (!db || !(db->kh = libssh2_knownhost_init(s)) ||
+	    !(db->revoked = libssh2_knownhost_init(s))) {
+		if (db && db->kh)
+			libssh2_knownhost_free(db->kh);
 		free(db);
 		roam_error_set(e, "out of memory");
 		return NULL;
@@ -91,9 +119,13 @@ struct hostkey_db *hostkey_load(LIBSSH2_SESSION *s, const char *path, unsigned *
 		return NULL;
 	}
 	while ((n = getline(&line, &cap, f)) > 0) {
-		if (libssh2_knownhost_readline(db->kh, line, (size_t)n,
-					       LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0)
+		if (!strncmp(line + strspn(line, " \t"), "@revoked", 8)) {
+			if (!read_revoked(db, line))
+				(*skipped)++;
+		} else if (libssh2_knownhost_readline(db->kh, line, (size_t)n,
+						      LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0) {
 			(*skipped)++;
+		}
 	}
 	free(line);
 	fclose(f);
@@ -106,15 +138,26 @@ void hostkey_free(struct hostkey_db *db)
 		return;
 	if (db->kh)
 		libssh2_knownhost_free(db->kh);
+	if (db->revoked)
+		libssh2_knownhost_free(db->revoked);
 	free(db);
 }
 
-static enum hostkey_verdict check_mask(struct hostkey_db *db, const char *host, int port,
+/* Given a port, libssh2 tries "[host]:port", then plain "host"; given
+ * "[host]:port" as the name and no port, that form alone (plain or hashed). */
+static enum hostkey_verdict check_mask(LIBSSH2_KNOWNHOSTS *kh, const char *host, int port,
 				       const char *key, size_t len, int mask)
 {
-	int rc = libssh2_knownhost_checkp(db->kh, host, port == 22 ? -1 : port, key, len,
-					  LIBSSH2_KNOWNHOST_TYPE_PLAIN |
-					  LIBSSH2_KNOWNHOST_KEYENC_RAW | mask, NULL);
+	char name[300];
+	int rc;
+
+	if (port != 22 && snprintf(name, sizeof(name), "[%s]:%d", host, port) < (int)sizeof(name))
+		host = name;
+	else if (port != 22)
+		return HOSTKEY_FAILURE;
+	rc = libssh2_knownhost_checkp(kh, host, -1, key, len,
+				      LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW |
+					      mask, NULL);
 
 	switch (rc) {
 	case LIBSSH2_KNOWNHOST_CHECK_MATCH:	return HOSTKEY_MATCH;
@@ -131,7 +174,9 @@ enum hostkey_verdict hostkey_check(struct hostkey_db *db, const char *host, int 
 
 	if (mask == LIBSSH2_KNOWNHOST_KEY_UNKNOWN || !len)
 		return HOSTKEY_FAILURE;
-	return check_mask(db, host, port, key, len, mask);
+	if (check_mask(db->revoked, REVOKED_NAME, 22, key, len, mask) == HOSTKEY_MATCH)
+		return HOSTKEY_REVOKED;
+	return check_mask(db->kh, host, port, key, len, mask);
 }
 
 /* A type is listed for the host when a key that cannot be right (one zero
@@ -144,7 +189,7 @@ void hostkey_known_algorithms(struct hostkey_db *db, const char *host, int port,
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < N_KEY_TYPES; i++) {
-		if (check_mask(db, host, port, "", 1, key_types[i].mask) != HOSTKEY_CHANGED)
+		if (check_mask(db->kh, host, port, "", 1, key_types[i].mask) != HOSTKEY_CHANGED)
 			continue;
 		int n = snprintf(buf + used, len - used, "%s%s", used ? "," : "",
 				 key_types[i].name);
@@ -182,6 +227,10 @@ bool hostkey_verify(LIBSSH2_SESSION *s, struct hostkey_db *db, const char *path,
 		return roam_error_set(e, "host key for %s port %d has CHANGED: the server offers "
 				      "%s %s, %s lists another %s key; refusing (someone may be "
 				      "intercepting the connection)", host, port, name, fp, path, name);
+	case HOSTKEY_REVOKED:
+		return roam_error_set(e, "host key for %s port %d is REVOKED: the server offers "
+				      "%s %s, which %s marks @revoked; refusing", host, port, name,
+				      fp, path);
 	case HOSTKEY_UNKNOWN:
 		return roam_error_set(e, "host %s port %d is not in %s: the server offers %s %s; "
 				      "refusing (check the fingerprint, then add the key, e.g. by "

@@ -3,7 +3,11 @@
  * hostkey.h — the ssh server's host key against an OpenSSH known_hosts file.
  *
  * libssh2 does the parsing and matching (plain, hashed |1| and [host]:port
- * entries); this module adds what OpenSSH users expect around it: lines
+ * entries); this module adds what OpenSSH users expect around it: a port
+ * other than 22 matches "[host]:port" entries only (libssh2 would fall back to
+ * plain "host" ones, OpenSSH never does), a key on an @revoked line is
+ * refused for every host (stricter than OpenSSH, which also matches the
+ * line's host patterns: a revoked key is never one to trust), lines
  * libssh2 cannot parse (@cert-authority, sk-* keys) are skipped instead of
  * failing the whole file, the host key algorithms offered in the handshake are
  * restricted to the types known_hosts lists for the host (else a server with
@@ -23,6 +27,7 @@ enum hostkey_verdict {
 	HOSTKEY_MATCH,		/* listed with this very key */
 	HOSTKEY_UNKNOWN,	/* host (with this key type) not listed */
 	HOSTKEY_CHANGED,	/* listed with another key of this type */
+	HOSTKEY_REVOKED,	/* on an @revoked line */
 	HOSTKEY_FAILURE,	/* could not check */
 };
 
@@ -35,8 +40,9 @@ struct hostkey_db *hostkey_load(LIBSSH2_SESSION *s, const char *path, unsigned *
 void hostkey_free(struct hostkey_db *db);
 
 /* The check itself: key is the raw blob, type a LIBSSH2_HOSTKEY_TYPE_*. Port 22
- * matches plain "host" entries only (as OpenSSH writes them); another port
- * matches "[host]:port" entries, then plain ones (libssh2's rule). */
+ * matches plain "host" entries only, another port "[host]:port" entries only
+ * (as OpenSSH writes and reads them). A revoked key is HOSTKEY_REVOKED
+ * whatever else lists it. */
 enum hostkey_verdict hostkey_check(struct hostkey_db *db, const char *host, int port,
 				   const char *key, size_t len, int type);
 

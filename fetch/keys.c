@@ -31,6 +31,12 @@ static const struct roam_key fetch_keys[] = {
 	  .help = "where messages go: maildir:DIR, mbox:FILE or mda:COMMAND" },
 	{ .name = "timeout", .type = ROAM_T_INT, .def = "60", .min = 1, .max = 3600,
 	  .help = "seconds without progress (connect, ssh, POP3 reply, MDA) before giving up" },
+	{ .name = "max_message_size", .type = ROAM_T_INT, .def = "268435456", .min = 1024,
+	  .max = 1L << 40,
+	  .help = "octets: a larger message (by LIST, or as it arrives) is left on the server, with a warning" },
+	{ .name = "forward_idle_timeout", .type = ROAM_T_INT, .def = "600", .min = 1,
+	  .max = 86400,
+	  .help = "--forward: seconds a connection may move no byte before it is closed" },
 	{ .name = "state_dir", .type = ROAM_T_STRING, .def = "~/.local/state/roam",
 	  .help = "where the delivered-UIDL record and the account lock live" },
 };

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "lock.h"
+#include "trust.h"
 
 enum { ACCOUNT_SHOWN_MAX = 64 };
 
@@ -47,42 +48,21 @@ static bool account_file_name(const char *account, const char *suffix, char *nam
 	return true;
 }
 
-/* mkdir -p with mode 0700: the state tells which mail was fetched, so others
- * have no business reading it */
-static bool make_dirs(const char *path, struct roam_error *e)
-{
-	char buf[4096];
-	size_t len = strlen(path);
-
-	if (len == 0 || len >= sizeof(buf))
-		return roam_error_set(e, "bad state directory '%s'", path);
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-
-		*p = '\0';
-		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-			return roam_error_set(e, "cannot create state directory '%s': %s", buf,
-					      strerror(errno));
-		*p = saved;
-		if (saved == '\0')
-			return true;
-	}
-}
-
+/* The state decides which messages get deleted: a state_dir that someone
+ * else controls (pre-created in a shared place, or writable by others) could
+ * hold a planted UIDL record, so it is opened only through a checked chain
+ * (lib/trust.h), mkdir -p 0700 of what is missing. */
 int fetch_state_dir(const char *state_dir, const char *account, const char *suffix,
 		    char *name, size_t size, struct roam_error *e)
 {
+	struct roam_error why = { "" };
 	int fd;
 
-	if (!account_file_name(account, suffix, name, size, e) || !make_dirs(state_dir, e))
+	if (!account_file_name(account, suffix, name, size, e))
 		return -1;
-	fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = roam_dir_open_trusted(state_dir, 0700, &why);
 	if (fd < 0)
-		roam_error_set(e, "cannot open state directory '%s': %s", state_dir,
-			       strerror(errno));
+		roam_error_set(e, "state directory: %s", why.msg);
 	return fd;
 }
 

@@ -17,7 +17,9 @@
  * holds it, -1 with *busy = false and e on any other error. */
 int fetch_lock(const char *state_dir, const char *account, bool *busy, struct roam_error *e);
 
-/* Shared with uidl.c: opens state_dir (creating it and missing parents 0700) and
+/* Shared with uidl.c: opens state_dir (creating it and missing parents 0700;
+ * refused, with its path named, when it or a directory above it is controlled
+ * by someone else than us or root: lib/trust.h) and
  * writes into name the file name of account's state with the given suffix:
  * the account with every character outside [A-Za-z0-9@._-] replaced, cut to 64
  * characters, then a 64-bit hash of the whole account, so two accounts never

@@ -108,8 +108,9 @@ static void report(const struct settings *s, const struct run_stats *st, unsigne
 		return;
 	}
 	roam_info("%s: %zu on the server, %zu delivered (%llu octets), %zu deleted, "
-		  "%zu delivered before, %lu POP3 commands", s->account, st->listed,
-		  st->delivered, st->delivered_bytes, st->deleted, st->recorded_before, cmds);
+		  "%zu delivered before, %zu over max_message_size, %lu POP3 commands", s->account,
+		  st->listed, st->delivered, st->delivered_bytes, st->deleted, st->recorded_before,
+		  st->too_big, cmds);
 }
 
 /* QUIT (commits the DELEs) and close; the transport's fate decides a code
@@ -154,6 +155,7 @@ static int fetch_main(struct settings *s, struct roam_error *e)
 		struct run_ctx rc = {
 			.pop3 = f.pop3, .target = f.target, .uidls = f.uidls, .account = s->account,
 			.keep = s->keep, .check = s->check, .stop = &stop_flag,
+			.max_message_size = s->max_message_size,
 		};
 		code = fetch_run(&rc, &st, e);
 		unsigned long cmds = pop3_commands(f.pop3);

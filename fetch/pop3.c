@@ -5,19 +5,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "exits.h"
 #include "log.h"
 #include "pop3.h"
 
 enum {
-	MAX_MESSAGES = 1000000,	/* more in one maildrop is a broken server */
 	LINE_MAX_LEN = 512,	/* RFC 1939: a reply line is at most 512 octets */
+	FLOOR_RATE = 1024,	/* octets a second a command may carry at the least */
 };
 
 struct pop3 {
 	CURL *curl;
 	int code;
+	int timeout;
+	/* the command in progress, bounded as a whole (see on_progress) */
+	double started;		/* CLOCK_MONOTONIC seconds */
+	double allowed;		/* seconds, not counting what the sink took */
+	double in_sink;		/* seconds the sink spent delivering */
+	bool per_octet;		/* a listing: each octet that arrives adds time */
+	bool timed_out;
+	bool logged_in;
 	unsigned long commands;
 	char last_reply[256];	/* the server's last status line, for messages */
 	/* UIDL / LIST parsing */
@@ -46,6 +55,50 @@ static bool loggable(const char *cmd, size_t len)
 	return false;
 }
 
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* libcurl calls it about once a second, also while nothing arrives: a
+ * command past its deadline stops, however slowly the server keeps sending */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct pop3 *p = arg;
+	double allowed = p->allowed + (p->per_octet ? (double)dlnow / FLOOR_RATE : 0);
+
+	(void)dltotal, (void)ultotal, (void)ulnow;
+	if (now() - p->started - p->in_sink <= allowed)
+		return 0;
+	p->timed_out = true;
+	return 1;
+}
+
+/* the deadline of the next command: timeout, one second per KiB of octets,
+ * and a second timeout for the login that the first command does first */
+static void set_deadline(struct pop3 *p, unsigned long octets, bool per_octet)
+{
+	p->allowed = p->timeout + (double)octets / FLOOR_RATE + (p->logged_in ? 0 : p->timeout);
+	p->per_octet = per_octet;
+	p->in_sink = 0;
+	p->timed_out = false;
+	p->started = now();
+}
+
+/* the sink's time is ours, not the server's: it does not count */
+static bool to_sink(struct pop3 *p, const char *data, size_t len)
+{
+	double t0 = now();
+	bool ok = p->sink(p->sink_arg, data, len);
+
+	p->in_sink += now() - t0;
+	return ok;
+}
+
 static int on_debug(CURL *h, curl_infotype type, char *data, size_t len, void *arg)
 {
 	struct pop3 *p = arg;
@@ -68,59 +121,6 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t len, void *a
 	return 0;
 }
 
-static struct pop3_msg *find_msg(struct pop3_listing *l, unsigned long num)
-{
-	size_t lo = 0, hi = l->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (l->msgs[mid].num == num)
-			return &l->msgs[mid];
-		if (l->msgs[mid].num < num)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-/* "NUM UIDL" or "NUM SIZE"; UIDL: 1–70 characters 0x21–0x7e (RFC 1939) */
-static bool parse_line(struct pop3 *p, char *line)
-{
-	struct pop3_listing *l = p->listing;
-	char *end, *arg;
-	unsigned long num;
-	size_t len;
-
-	errno = 0;
-	num = strtoul(line, &end, 10);
-	if (errno || end == line || *end != ' ' || !num)
-		return false;
-	arg = end + 1;
-	len = strlen(arg);
-	if (p->parsing_list) {
-		struct pop3_msg *m = find_msg(l, num);
-		unsigned long size = strtoul(arg, &end, 10);
-
-		if (m && end != arg && !*end)
-			m->size = size;
-		return end != arg && !*end;
-	}
-	if (!len || len > 70 || strcspn(arg, " \t") != len || l->n >= MAX_MESSAGES ||
-	    (l->n && l->msgs[l->n - 1].num >= num))
-		return false;
-	struct pop3_msg *nm = realloc(l->msgs, (l->n + 1) * sizeof(*nm));
-	if (!nm)
-		return false;
-	l->msgs = nm;
-	nm[l->n] = (struct pop3_msg){ .num = num, .uidl = strdup(arg) };
-	if (!nm[l->n].uidl)
-		return false;
-	l->n++;
-	return true;
-}
-
 static size_t on_listing(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct pop3 *p = arg;
@@ -132,9 +132,15 @@ static size_t on_listing(char *data, size_t size, size_t nmemb, void *arg)
 				p->line_len--;
 			p->line[p->line_len] = '\0';
 			/* libcurl hands an empty listing over as one bare CRLF */
-			if (p->line_len && !parse_line(p, p->line)) {
-				roam_debug("bad listing line: %s", p->line);
-				p->bad_reply = true;
+			if (p->line_len && !(p->parsing_list
+						     ? listing_add_size(p->listing, p->line, p->line_len)
+						     : listing_add_uidl(p->listing, p->line, p->line_len))) {
+				char shown[3 * 80 + 1];
+
+				listing_show(p->line, p->line_len < 80 ? p->line_len : 80, shown);
+				roam_debug("bad listing line: %s", shown);
+				p->bad_reply = true;	/* p->line stays, for the error */
+				break;
 			}
 			p->line_len = 0;
 		} else if (p->line_len < LINE_MAX_LEN) {
@@ -164,12 +170,12 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	p->body_started = true;
 	if (p->held_cr && len) {
 		p->held_cr = false;
-		if (!p->sink(p->sink_arg, data[0] == '\n' ? "\r" : ".", 1)) {
+		if (!to_sink(p, data[0] == '\n' ? "\r" : ".", 1)) {
 			p->sink_failed = true;
 			return 0;
 		}
 	}
-	if (!p->sink(p->sink_arg, data, len)) {
+	if (!to_sink(p, data, len)) {
 		p->sink_failed = true;
 		return 0;
 	}
@@ -204,15 +210,26 @@ static bool perform(struct pop3 *p, const char *what, struct roam_error *e)
 
 	p->last_reply[0] = '\0';
 	rc = curl_easy_perform(p->curl);
-	if (rc == CURLE_OK)
+	if (rc == CURLE_OK) {
+		p->logged_in = true;
 		return true;
+	}
+	if (rc == CURLE_ABORTED_BY_CALLBACK && p->timed_out) {
+		p->code = FETCH_EXIT_ERROR;
+		return roam_error_set(e, "POP3 %s: not done within %.0f s (timeout, plus 1 s per "
+				      "KiB%s): the server is too slow", what, p->allowed,
+				      p->logged_in ? "" : ", plus timeout for the login");
+	}
 	if (rc == CURLE_WRITE_ERROR && p->sink_failed) {
 		p->code = FETCH_EXIT_DELIVERY;
 		return roam_error_set(e, "%s: delivery stopped the transfer", what);
 	}
 	if (rc == CURLE_WRITE_ERROR && p->bad_reply) {
+		char shown[3 * 80 + 1];	/* the server's bytes, never raw into a log */
+
 		p->code = FETCH_EXIT_PROTOCOL;
-		return roam_error_set(e, "POP3 %s: malformed reply line `%.80s'", what, p->line);
+		listing_show(p->line, p->line_len < 80 ? p->line_len : 80, shown);
+		return roam_error_set(e, "POP3 %s: malformed reply line `%s'", what, shown);
 	}
 	p->code = exit_code(p, rc);
 	return roam_error_set(e, "POP3 %s: %s%s%s%s", what, curl_easy_strerror(rc),
@@ -244,6 +261,7 @@ struct pop3 *pop3_new(const struct pop3_opts *o, struct roam_error *e)
 		return NULL;
 	}
 	p->code = FETCH_EXIT_PROTOCOL;
+	p->timeout = o->timeout;
 	if (curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "pop3") ||
 	    curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, o->socket_path) ||
 	    curl_easy_setopt(h, CURLOPT_USERNAME, o->user) ||
@@ -251,8 +269,9 @@ struct pop3 *pop3_new(const struct pop3_opts *o, struct roam_error *e)
 	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) ||
 	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)o->timeout) ||
 	    curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, (long)o->timeout) ||
-	    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L) ||
-	    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)o->timeout) ||
+	    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L) ||
+	    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress) ||
+	    curl_easy_setopt(h, CURLOPT_XFERINFODATA, p) ||
 	    curl_easy_setopt(h, CURLOPT_VERBOSE, 1L) ||	/* feeds on_debug only */
 	    curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug) ||
 	    curl_easy_setopt(h, CURLOPT_DEBUGDATA, p) ||
@@ -272,6 +291,7 @@ static bool fetch_listing(struct pop3 *p, const char *verb, struct roam_error *e
 	if (!set_command(p, verb, 0, false) ||
 	    curl_easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, on_listing))
 		return roam_error_set(e, "curl_easy_setopt failed");
+	set_deadline(p, 0, true);
 	if (!perform(p, verb, e))
 		return false;
 	if (p->bad_reply || p->line_len) {
@@ -294,14 +314,11 @@ bool pop3_list(struct pop3 *p, struct pop3_listing *l, struct roam_error *e)
 
 void pop3_listing_free(struct pop3_listing *l)
 {
-	for (size_t i = 0; i < l->n; i++)
-		free(l->msgs[i].uidl);
-	free(l->msgs);
-	*l = (struct pop3_listing){ 0 };
+	listing_free(l);
 }
 
-bool pop3_retr(struct pop3 *p, unsigned long num, pop3_sink sink, void *arg,
-	       struct roam_error *e)
+bool pop3_retr(struct pop3 *p, unsigned long num, unsigned long size, pop3_sink sink,
+	       void *arg, struct roam_error *e)
 {
 	char what[32];
 
@@ -312,6 +329,7 @@ bool pop3_retr(struct pop3 *p, unsigned long num, pop3_sink sink, void *arg,
 	if (!set_command(p, NULL, num, false) ||
 	    curl_easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, on_body))
 		return roam_error_set(e, "curl_easy_setopt failed");
+	set_deadline(p, size, false);
 	if (!perform(p, what, e))
 		return false;
 	if (p->held_cr && !sink(arg, "\r", 1)) {	/* the whole body was one CR */
@@ -328,6 +346,7 @@ bool pop3_dele(struct pop3 *p, unsigned long num, struct roam_error *e)
 	snprintf(what, sizeof(what), "DELE %lu", num);
 	if (!set_command(p, "DELE", num, true))
 		return roam_error_set(e, "curl_easy_setopt failed");
+	set_deadline(p, 0, false);
 	return perform(p, what, e);
 }
 
@@ -335,6 +354,7 @@ bool pop3_noop(struct pop3 *p, struct roam_error *e)
 {
 	if (!set_command(p, "NOOP", 0, true))
 		return roam_error_set(e, "curl_easy_setopt failed");
+	set_deadline(p, 0, false);
 	return perform(p, "NOOP", e);
 }
 
@@ -352,7 +372,11 @@ void pop3_close(struct pop3 *p)
 {
 	if (!p)
 		return;
+	/* QUIT, when the connection is alive; libcurl calls on_progress while it
+	 * waits for the answer, so QUIT gets a deadline of its own, not what is
+	 * left of the last command's (the DELEs take effect only with it) */
+	set_deadline(p, 0, false);
 	if (p->curl)
-		curl_easy_cleanup(p->curl);	/* QUIT, when the connection is alive */
+		curl_easy_cleanup(p->curl);
 	free(p);
 }

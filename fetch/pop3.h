@@ -22,23 +22,18 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "listing.h"
 
 struct pop3_opts {
 	const char *socket_path;	/* CURLOPT_UNIX_SOCKET_PATH */
 	const char *user;
 	const char *password;
-	int timeout;			/* seconds for a reply, or of a stalled transfer */
-};
-
-struct pop3_msg {
-	unsigned long num;		/* message number in this session */
-	unsigned long size;		/* octets, from LIST */
-	char *uidl;			/* from UIDL */
-};
-
-struct pop3_listing {
-	struct pop3_msg *msgs;
-	size_t n;
+	/* Seconds for a reply. It bounds every command as a whole too, so that a
+	 * server dripping bytes cannot hold the session: a command must end within
+	 * timeout seconds, plus one per KiB it carries (for RETR, the size LIST
+	 * gave; for a listing, what arrived), plus the time the sink spent
+	 * delivering; the first command has a second timeout for the login. */
+	int timeout;
 };
 
 /* receives a RETR body chunk by chunk; false stops the transfer */
@@ -48,14 +43,15 @@ struct pop3;
 
 struct pop3 *pop3_new(const struct pop3_opts *o, struct roam_error *e);
 
-/* UIDL, then LIST: every message with its UIDL and size (the first command
- * also connects and logs in). */
+/* UIDL, then LIST: every message with its UIDL (escaped: listing.h) and
+ * size (the first command also connects and logs in). */
 bool pop3_list(struct pop3 *p, struct pop3_listing *l, struct roam_error *e);
 void pop3_listing_free(struct pop3_listing *l);
 
-/* RETR num, streamed into sink. */
-bool pop3_retr(struct pop3 *p, unsigned long num, pop3_sink sink, void *arg,
-	       struct roam_error *e);
+/* RETR num, streamed into sink; size is what LIST said (it sets the deadline,
+ * see pop3_opts). */
+bool pop3_retr(struct pop3 *p, unsigned long num, unsigned long size, pop3_sink sink,
+	       void *arg, struct roam_error *e);
 
 /* DELE num (takes effect at QUIT). */
 bool pop3_dele(struct pop3 *p, unsigned long num, struct roam_error *e);

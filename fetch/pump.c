@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -24,13 +25,28 @@ struct link {
 	bool local_eof, eof_sent;	/* local side finished sending */
 	bool chan_eof, shut_wr;		/* remote side finished sending */
 	bool dead;			/* an error of this link only */
+	double last;			/* when it last moved a byte (monotonic s) */
 };
 
 struct pump {
 	struct ssh_conn *c;
 	struct link **links;
 	size_t n;
+	int idle;		/* seconds, 0 = no limit */
 };
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+void pump_set_idle(struct pump *p, int seconds)
+{
+	p->idle = seconds;
+}
 
 struct pump *pump_new(struct ssh_conn *c)
 {
@@ -80,6 +96,7 @@ bool pump_add(struct pump *p, int fd, LIBSSH2_CHANNEL *ch, struct roam_error *e)
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	l->fd = fd;
 	l->ch = ch;
+	l->last = now();
 	p->links[p->n++] = l;
 	libssh2_session_set_blocking(p->c->session, 0);
 	return true;
@@ -197,10 +214,15 @@ static bool move_all(struct pump *p, struct roam_error *e)
 		progress = false;
 		for (size_t i = 0; i < p->n; i++) {
 			struct link *l = p->links[i];
-			ssize_t rc = move_up(l, &progress);
+			bool moved = false;
+			ssize_t rc = move_up(l, &moved);
 
 			if (!rc)
-				rc = move_down(l, &progress);
+				rc = move_down(l, &moved);
+			if (moved) {
+				l->last = now();
+				progress = true;
+			}
 			if (rc && channel_only(rc))
 				l->dead = true;
 			else if (rc)
@@ -208,6 +230,11 @@ static bool move_all(struct pump *p, struct roam_error *e)
 						      ssh_last_error(p->c));
 		}
 	}
+	for (size_t i = 0; i < p->n; i++)
+		if (p->idle && !p->links[i]->dead && now() - p->links[i]->last >= p->idle) {
+			roam_info("closing a connection idle for %d s", p->idle);
+			p->links[i]->dead = true;
+		}
 	for (size_t i = 0; i < p->n;) {
 		if (link_done(p->links[i])) {
 			link_free(p, p->links[i]);
@@ -253,6 +280,14 @@ bool pump_step(struct pump *p, struct pollfd *extra, size_t nextra, int timeout_
 		return roam_error_set(e, "ssh connection lost: %s", ssh_last_error(p->c));
 	if (next > 0 && (timeout_ms < 0 || timeout_ms > next * 1000))
 		timeout_ms = next * 1000;
+	for (size_t i = 0; p->idle && i < p->n; i++) {
+		int left = (int)((p->links[i]->last + p->idle - now()) * 1000) + 1;
+
+		if (left < 0)
+			left = 0;
+		if (timeout_ms < 0 || timeout_ms > left)
+			timeout_ms = left;
+	}
 	fds[nfds++] = (struct pollfd){ .fd = p->c->fd, .events = ssh_events(p) };
 	for (size_t i = 0; i < p->n && nfds < PUMP_MAX_POLL - nextra; i++) {
 		struct link *l = p->links[i];

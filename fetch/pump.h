@@ -28,6 +28,10 @@ void pump_free(struct pump *p);
  * (fd and ch are then closed too). */
 bool pump_add(struct pump *p, int fd, LIBSSH2_CHANNEL *ch, struct roam_error *e);
 
+/* --forward: a link that moves no byte for this many seconds is closed (0,
+ * the default: never). */
+void pump_set_idle(struct pump *p, int seconds);
+
 /* Links still open (a link ends when both sides have closed, or on an error
  * of its own). */
 size_t pump_links(const struct pump *p);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dups.h"
 #include "exits.h"
 #include "log.h"
 #include "run.h"
@@ -31,8 +32,13 @@ struct run {
 	bool pop3_broken;		/* the session cannot take commands any more */
 	struct deliver_msg *pending;	/* retrieved, its completeness not yet proven */
 	size_t pending_idx;
+	uint64_t pending_digest;	/* of its body (dups.h) */
+	unsigned long long pending_octets;
 	struct deliver_msg *cur;	/* the message being retrieved */
 	size_t cur_idx;
+	uint64_t cur_digest;
+	unsigned long long cur_octets;
+	struct dups *dups;		/* messages sharing a UIDL: see dups.h */
 	int sink_code;			/* why the sink stopped a transfer */
 	char key[DELIVER_KEY_MAX + 1];	/* key_of's answer */
 	struct roam_error sink_err;
@@ -55,6 +61,14 @@ static int deliver_failed(struct run *r, size_t idx, const struct roam_error *wh
 	return deliver_exit_code(r->c->target);
 }
 
+/* what the record calls message idx: its UIDL, or its dups.h key */
+static const char *record_key(const struct run *r, size_t idx)
+{
+	const char *key = dups_key_of(r->dups, idx);
+
+	return key ? key : r->l->msgs[idx].uidl;
+}
+
 /* The batch becomes durable, then recorded; its DELEs are queued (dele_queued
  * sends them): never another order. Local work only, so that it can run
  * between two messages of a RETR stream, where no message is open and an
@@ -70,9 +84,9 @@ static int record_batch(struct run *r, struct roam_error *e)
 		return deliver_exit_code(r->c->target);
 	roam_debug("batch of %zu durable in %.1f ms", r->nbatch, since(&t0) * 1000);
 	for (size_t i = 0; i < r->nbatch; i++)
-		if (!uidl_add(r->c->uidls, r->l->msgs[r->batch[i]].uidl))
+		if (!uidl_add(r->c->uidls, record_key(r, r->batch[i])))
 			return roam_error_set(e, "cannot record UIDL %s",
-					      r->l->msgs[r->batch[i]].uidl),
+					      record_key(r, r->batch[i])),
 			       FETCH_EXIT_IOERR;
 	if (!uidl_save(r->c->uidls, e))
 		return FETCH_EXIT_IOERR;
@@ -91,15 +105,41 @@ static bool batch_due(const struct run *r)
 	       !deliver_batched(r->c->target);
 }
 
+/* A message sharing its UIDL, proven whole: its own key (dups.h). When the
+ * record has that key, this very message was delivered before: it is not
+ * delivered again, only deleted (1). 0 to deliver it, or an exit code. */
+static int pending_is_recorded(struct run *r, struct roam_error *e)
+{
+	const struct pop3_msg *msg = &r->l->msgs[r->pending_idx];
+	const char *key;
+
+	if (!dups_has(r->dups, r->pending_idx))
+		return 0;
+	key = dups_key(r->dups, r->pending_idx, r->pending_digest, r->pending_octets);
+	if (!key)
+		return roam_error_set(e, "out of memory"), FETCH_EXIT_IOERR;
+	if (!uidl_contains(r->c->uidls, key))
+		return 0;
+	roam_info("message %lu (%s): this copy was delivered before (%s): deleted, not "
+		  "delivered again", msg->num, msg->uidl, key);
+	deliver_abort(r->pending);
+	r->pending = NULL;
+	r->queue[r->nqueue++] = r->pending_idx;
+	return 1;
+}
+
 /* the pending body is proven whole: deliver it, and it joins the batch */
 static int commit_pending(struct run *r, struct roam_error *e)
 {
 	const struct pop3_msg *msg = &r->l->msgs[r->pending_idx];
 	struct roam_error why = { "" };
 	bool ok;
+	int code;
 
 	if (!r->pending)
 		return 0;
+	if ((code = pending_is_recorded(r, e)) != 0)
+		return code == 1 ? 0 : code;
 	ok = deliver_commit(r->pending, &why);
 	r->pending = NULL;
 	if (!ok)
@@ -127,14 +167,21 @@ static void abort_pending(struct run *r)
  * account. UIDLs are unique only within one maildrop; without the prefix, a
  * second account delivering into the same Maildir whose server happened to
  * use a UIDL of the first would have that new message taken for delivered,
- * and deleted unseen. */
+ * and deleted unseen. An escaped UIDL (listing.h) can be too long for a key:
+ * then "HASH~DIGEST" of it, never a cut (two UIDLs alike in their first 71
+ * characters would be one key), and '~' where the other form has '.', so that
+ * the two forms never meet. */
 static const char *key_of(struct run *r, const char *uidl)
 {
 	uint32_t h = 2166136261u;	/* FNV-1a */
 
 	for (const char *a = r->c->account ? r->c->account : ""; *a; a++)
 		h = (h ^ (unsigned char)*a) * 16777619u;
-	snprintf(r->key, sizeof(r->key), "%08" PRIx32 ".%s", h, uidl);
+	if (strlen(uidl) + 9 <= DELIVER_KEY_MAX)
+		snprintf(r->key, sizeof(r->key), "%08" PRIx32 ".%s", h, uidl);
+	else
+		snprintf(r->key, sizeof(r->key), "%08" PRIx32 "~%016" PRIx64, h,
+			 dups_digest(DUPS_DIGEST_INIT, uidl, strlen(uidl)));
 	return r->key;
 }
 
@@ -142,6 +189,11 @@ static const char *key_of(struct run *r, const char *uidl)
  * not make the next run deliver it again (sort_listing) */
 static struct deliver_msg *begin(struct run *r, size_t idx, struct roam_error *e)
 {
+	r->cur_digest = DUPS_DIGEST_INIT;
+	r->cur_octets = 0;
+	/* a UIDL that names several messages names none in the target */
+	if (dups_has(r->dups, idx))
+		return deliver_begin(r->c->target, e);
 	return deliver_begin_keyed(r->c->target, key_of(r, r->l->msgs[idx].uidl), e);
 }
 
@@ -159,10 +211,21 @@ static bool sink_write(void *arg, const char *data, size_t len)
 			return false;
 		}
 	}
+	if (r->cur_octets + len > r->c->max_message_size) {
+		const struct pop3_msg *msg = &r->l->msgs[r->cur_idx];
+
+		r->sink_code = FETCH_EXIT_PROTOCOL;
+		roam_error_set(&r->sink_err, "message %lu (%s): more than max_message_size (%llu) "
+			       "octets arrive, though LIST said %lu: stopped, left on the server",
+			       msg->num, msg->uidl, r->c->max_message_size, msg->size);
+		return false;
+	}
 	if (!deliver_write(r->cur, data, len, &why)) {
 		r->sink_code = deliver_failed(r, r->cur_idx, &why, &r->sink_err);
 		return false;
 	}
+	r->cur_digest = dups_digest(r->cur_digest, data, len);
+	r->cur_octets += len;
 	return true;
 }
 
@@ -175,7 +238,7 @@ static int fetch_one(struct run *r, size_t idx, struct roam_error *e)
 	r->cur = NULL;
 	r->cur_idx = idx;
 	r->sink_code = 0;
-	if (!pop3_retr(r->c->pop3, r->l->msgs[idx].num, sink_write, r, e)) {
+	if (!pop3_retr(r->c->pop3, r->l->msgs[idx].num, r->l->msgs[idx].size, sink_write, r, e)) {
 		code = pop3_exit_code(r->c->pop3);
 		deliver_abort(r->cur);
 		r->cur = NULL;
@@ -196,6 +259,8 @@ static int fetch_one(struct run *r, size_t idx, struct roam_error *e)
 	}
 	r->pending = r->cur;
 	r->pending_idx = idx;
+	r->pending_digest = r->cur_digest;
+	r->pending_octets = r->cur_octets;
 	r->cur = NULL;
 	return 0;
 }
@@ -264,7 +329,8 @@ static int sort_listing(struct run *r, struct roam_error *e)
 	for (size_t i = 0; i < l->n; i++) {
 		bool in_target = false;
 
-		if (!delivered_before(r, l->msgs[i].uidl, &in_target)) {
+		/* the record cannot say which of them it means: see dups.h */
+		if (dups_has(r->dups, i) || !delivered_before(r, l->msgs[i].uidl, &in_target)) {
 			r->st->fresh++;
 			r->st->fresh_bytes += l->msgs[i].size;
 			continue;
@@ -288,6 +354,19 @@ static int sort_listing(struct run *r, struct roam_error *e)
 	return 0;
 }
 
+/* over max_message_size by LIST: not retrieved, not deleted, said every run */
+static bool too_big(struct run *r, size_t idx)
+{
+	const struct pop3_msg *msg = &r->l->msgs[idx];
+
+	if (msg->size <= r->c->max_message_size)
+		return false;
+	roam_warn("message %lu (%s) has %lu octets, more than max_message_size (%llu): "
+		  "left on the server", msg->num, msg->uidl, msg->size, r->c->max_message_size);
+	r->st->too_big++;
+	return true;
+}
+
 static int deliver_fresh(struct run *r, struct roam_error *e)
 {
 	int code = 0;
@@ -297,7 +376,9 @@ static int deliver_fresh(struct run *r, struct roam_error *e)
 			roam_notice("interrupted: stopping after %zu messages", r->st->delivered);
 			break;
 		}
-		if (uidl_contains(r->c->uidls, r->l->msgs[i].uidl))
+		if (!dups_has(r->dups, i) && uidl_contains(r->c->uidls, r->l->msgs[i].uidl))
+			continue;
+		if (too_big(r, i))
 			continue;
 		if ((code = fetch_one(r, i, e)) != 0)
 			break;
@@ -345,6 +426,20 @@ static int finish_run(struct run *r, int code, struct roam_error *e)
 	return code;
 }
 
+/* UIDLs outside RFC 1939's range are used escaped (listing.h): say so, once a run */
+static void warn_escaped(const struct pop3_listing *l)
+{
+	size_t n = 0, first = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (l->msgs[i].escaped && !n++)
+			first = i;
+	if (n)
+		roam_warn("%zu UIDL%s with bytes outside RFC 1939's range (0x21-0x7e), used "
+			  "escaped: message %lu is %s%s", n, n == 1 ? "" : "s", l->msgs[first].num,
+			  l->msgs[first].uidl, n > 1 ? ", …" : "");
+}
+
 int fetch_run(const struct run_ctx *c, struct run_stats *st, struct roam_error *e)
 {
 	struct pop3_listing l;
@@ -355,6 +450,11 @@ int fetch_run(const struct run_ctx *c, struct run_stats *st, struct roam_error *
 	if (!pop3_list(c->pop3, &l, e))
 		return pop3_exit_code(c->pop3);
 	st->listed = l.n;
+	if (!dups_find(&l, &r.dups)) {
+		pop3_listing_free(&l);
+		return roam_error_set(e, "out of memory"), FETCH_EXIT_IOERR;
+	}
+	warn_escaped(&l);
 	if ((code = sort_listing(&r, e)) == 0 && c->check) {
 		code = st->fresh ? FETCH_EXIT_MAIL : FETCH_EXIT_NOMAIL;
 	} else if (!code) {
@@ -365,6 +465,7 @@ int fetch_run(const struct run_ctx *c, struct run_stats *st, struct roam_error *
 			code = st->delivered ? FETCH_EXIT_MAIL : FETCH_EXIT_NOMAIL;
 	}
 	free(r.queue);
+	dups_free(r.dups);
 	pop3_listing_free(&l);
 	return code;
 }

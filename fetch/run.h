@@ -36,6 +36,7 @@ struct run_ctx {
 	struct deliver_target *target;	/* NULL with check */
 	struct uidl_db *uidls;
 	const char *account;		/* scopes the message keys: see run.c */
+	unsigned long long max_message_size;	/* larger ones stay on the server */
 	bool keep;
 	bool check;			/* count only: no RETR, no DELE, no record */
 	const volatile sig_atomic_t *stop;	/* set by a signal: stop after this message */
@@ -48,6 +49,7 @@ struct run_stats {
 	size_t delivered;		/* delivered by this run */
 	unsigned long long delivered_bytes;
 	size_t deleted;			/* DELE sent (committed at QUIT) */
+	size_t too_big;			/* over max_message_size: left on the server */
 	size_t recorded_before;		/* delivered before: in the UIDL record, or */
 	size_t found_delivered;		/* …of those, found only in the target */
 };

@@ -30,7 +30,8 @@ static const struct opt {
 	{ "mbox", OPT_MBOX, "FILE", "deliver into the mbox FILE" },
 	{ "mda", OPT_MDA, "CMD", "deliver to CMD's stdin (sh -c); exit 0 means delivered" },
 	{ "check", OPT_CHECK, NULL, "only count the messages not yet delivered" },
-	{ "forward", OPT_FORWARD, "[ADDR:]PORT", "forward ADDR:PORT (127.0.0.1) to the POP3 server" },
+	{ "forward", OPT_FORWARD, "[ADDR:]PORT|unix:PATH",
+	  "forward ADDR:PORT (127.0.0.1) or a unix socket to the POP3 server, for your uid only" },
 	{ "quiet", OPT_QUIET, NULL, "errors only" },
 	{ "verbose", OPT_VERBOSE, NULL, "say what happens (twice: POP3 commands too)" },
 	{ "help", OPT_HELP, NULL, "this text" },
@@ -41,7 +42,7 @@ enum { N_OPTS = sizeof(opts) / sizeof(opts[0]) };
 void settings_usage(FILE *f)
 {
 	fprintf(f, "usage: roam-fetch [-c FILE] [-k] [--maildir DIR | --mbox FILE | --mda CMD]\n"
-		   "                  [--check] [-q | -v] [--forward [ADDR:]PORT]\n\n");
+		   "                  [--check] [-q | -v] [--forward [ADDR:]PORT|unix:PATH]\n\n");
 	for (size_t i = 0; i < N_OPTS; i++) {
 		char left[40];
 
@@ -166,6 +167,8 @@ static bool fill(struct settings *s, const struct roam_conf *c, struct roam_erro
 	s->ssh.known_hosts = conf_copy(c, "known_hosts", true);
 	s->ssh.compress = roam_conf_bool(c, "fetch", "compress");
 	s->timeout = s->ssh.timeout = (int)roam_conf_int(c, "fetch", "timeout");
+	s->max_message_size = (unsigned long long)roam_conf_int(c, "fetch", "max_message_size");
+	s->forward_idle_timeout = (int)roam_conf_int(c, "fetch", "forward_idle_timeout");
 	s->pop3_host = conf_copy(c, "pop3_host", false);
 	s->pop3_port = (int)roam_conf_int(c, "fetch", "pop3_port");
 	s->pop3_user = conf_copy(c, "pop3_user", false);

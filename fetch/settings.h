@@ -18,7 +18,7 @@ struct settings {
 	bool check;
 	const char *deliver_opt;	/* "maildir:DIR" etc. from --maildir/--mbox/--mda */
 	char *deliver_buf;
-	const char *forward;		/* --forward [ADDR:]PORT */
+	const char *forward;		/* --forward [ADDR:]PORT | unix:PATH */
 	bool help, version;
 
 	/* from the file, after the command line */
@@ -32,6 +32,8 @@ struct settings {
 	char *state_dir;		/* ~ expanded */
 	char *account;			/* "pop3_user@pop3_host:port via ssh_user@ssh_host:port" */
 	int timeout;
+	unsigned long long max_message_size;
+	int forward_idle_timeout;
 };
 
 /* Parses argv; false + e on a usage error (FETCH_EXIT_SYNTAX). */

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The file: a first line "roam-fetch uidl 1" (it holds spaces, so it can never
- * be mistaken for a UIDL), then one UIDL per line. Any other content is an
- * error, never an empty record: forgetting what was delivered means delivering
- * it all again.
+ * The file: a first line "roam-fetch uidl 2", then one key per line. Any other
+ * content is an error, never an empty record: forgetting what was delivered
+ * means delivering it all again. A key is a UIDL as listing.h escapes it
+ * (0x21-0x7e only, '%' written %25), optionally followed by " " and more
+ * (run.c's keys of messages sharing a UIDL): the part before the first space
+ * is the UIDL, which uidl_retain goes by. Version 1 held raw UIDLs (0x21-0x7e,
+ * '%' as it is): it is read with each '%' turned into %25, so that every key
+ * it holds means the same message again, and written back as version 2.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,10 +22,11 @@
 #include "statefile.h"
 #include "uidl.h"
 
-#define UIDL_MAGIC "roam-fetch uidl 1\n"
+#define UIDL_MAGIC "roam-fetch uidl 2\n"
+#define UIDL_MAGIC_V1 "roam-fetch uidl 1\n"
 enum {
-	UIDL_MAX = 70,			/* RFC 1939 */
-	UIDL_FILE_MAX = 16 << 20,	/* ~230 000 UIDLs of the longest kind */
+	UIDL_V1_MAX = 70,		/* RFC 1939 */
+	UIDL_FILE_MAX = 64 << 20,	/* ~1 000 000 listing.h UIDLs of the longest kind */
 };
 
 struct uidl_db {
@@ -33,14 +38,44 @@ struct uidl_db {
 	bool dirty;
 };
 
-static bool valid_uidl(const char *s, size_t len)
+/* 0x21-0x7e, with single spaces inside allowed (see above) */
+static bool valid_key(const char *s, size_t len)
 {
-	if (len < 1 || len > UIDL_MAX)
+	if (len < 1 || len > UIDL_KEY_MAX || s[0] == ' ' || s[len - 1] == ' ')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e || (s[i] == ' ' && s[i + 1] == ' '))
+			return false;
+	return true;
+}
+
+static bool valid_v1(const char *s, size_t len)
+{
+	if (len < 1 || len > UIDL_V1_MAX)
 		return false;
 	for (size_t i = 0; i < len; i++)
 		if (s[i] < 0x21 || s[i] > 0x7e)
 			return false;
 	return true;
+}
+
+/* a version 1 line as version 2 has it: '%' → "%25"; malloc'd */
+static char *from_v1(const char *s, size_t len)
+{
+	char *out = malloc(3 * len + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '%') {
+			memcpy(o, "%25", 3);
+			o += 3;
+		} else {
+			*o++ = s[i];
+		}
+	}
+	*o = '\0';
+	return out;
 }
 
 static uint64_t hash(const char *s)
@@ -113,7 +148,7 @@ bool uidl_add(struct uidl_db *db, const char *uidl)
 {
 	char *copy;
 
-	if (!valid_uidl(uidl, strlen(uidl)) || !(copy = strdup(uidl)))
+	if (!valid_key(uidl, strlen(uidl)) || !(copy = strdup(uidl)))
 		return false;
 	return insert(db, copy);
 }
@@ -121,24 +156,27 @@ bool uidl_add(struct uidl_db *db, const char *uidl)
 static bool parse(struct uidl_db *db, char *text, size_t len, struct roam_error *e)
 {
 	size_t magic = strlen(UIDL_MAGIC), line = 2;
+	bool v1;
 
 	if (len == 0)
 		return true;
-	if (len < magic || memcmp(text, UIDL_MAGIC, magic) != 0)
+	v1 = len >= magic && !memcmp(text, UIDL_MAGIC_V1, magic);
+	if (len < magic || (!v1 && memcmp(text, UIDL_MAGIC, magic) != 0))
 		return roam_error_set(e, "%s: not a roam-fetch UIDL file", db->shown);
 	if (text[len - 1] != '\n')
 		return roam_error_set(e, "%s: truncated (no newline at the end)", db->shown);
 	for (char *p = text + magic, *end = text + len; p < end; line++) {
 		char *nl = memchr(p, '\n', (size_t)(end - p)), *copy;
+		size_t n = (size_t)(nl - p);
 
-		if (!valid_uidl(p, (size_t)(nl - p)))
+		if (v1 ? !valid_v1(p, n) : !valid_key(p, n))
 			return roam_error_set(e, "%s:%zu: not a UIDL (1-%d printable characters)",
-					      db->shown, line, UIDL_MAX);
-		if (!(copy = strndup(p, (size_t)(nl - p))) || !insert(db, copy))
+					      db->shown, line, v1 ? UIDL_V1_MAX : UIDL_KEY_MAX);
+		if (!(copy = v1 ? from_v1(p, n) : strndup(p, n)) || !insert(db, copy))
 			return roam_error_set(e, "out of memory");
 		p = nl + 1;
 	}
-	db->dirty = false;
+	db->dirty = v1;		/* written back as version 2 by the next save */
 	return true;
 }
 
@@ -199,29 +237,53 @@ fail:
 	return NULL;
 }
 
+/* whether the UIDL part of key (up to its first space) is in listed */
+static bool uidl_listed(const struct uidl_db *listed, const char *key)
+{
+	char uidl[UIDL_KEY_MAX + 1];
+	size_t n = strcspn(key, " ");
+
+	if (!key[n])
+		return uidl_contains(listed, key);
+	memcpy(uidl, key, n);
+	uidl[n] = '\0';
+	return uidl_contains(listed, uidl);
+}
+
 void uidl_retain(struct uidl_db *db, const char *const *server_uidls, size_t n)
 {
-	struct uidl_db kept = { .nslots = 0 };
+	struct uidl_db listed = { .nslots = 0 };	/* borrows the caller's strings */
+	char **kept;
+	size_t count = 0;
 
-	if (!grow(&kept))
-		return; /* out of memory: keeping too much is harmless */
-	for (size_t i = 0; i < n; i++) {
-		char *s = *slot_of(db->slots, db->nslots, server_uidls[i]);
-
-		if (s && place(&kept, s) < 0) {
-			free(kept.slots);
+	/* out of memory: keeping too much is harmless */
+	if (!grow(&listed))
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (place(&listed, (char *)server_uidls[i]) < 0) {
+			free(listed.slots);
 			return;
 		}
+	/* a table as large, rebuilt: open addressing cannot just drop a slot */
+	if (!(kept = calloc(db->nslots, sizeof(*kept)))) {
+		free(listed.slots);
+		return;
 	}
-	/* the strings kept now belong to kept; the others go */
-	for (size_t i = 0; i < db->nslots; i++)
-		if (db->slots[i] && !uidl_contains(&kept, db->slots[i]))
+	for (size_t i = 0; i < db->nslots; i++) {
+		if (!db->slots[i])
+			continue;
+		if (uidl_listed(&listed, db->slots[i])) {
+			*slot_of(kept, db->nslots, db->slots[i]) = db->slots[i];
+			count++;
+		} else {
 			free(db->slots[i]);
+		}
+	}
+	free(listed.slots);
 	free(db->slots);
-	db->dirty = db->dirty || kept.count != db->count;
-	db->slots = kept.slots;
-	db->nslots = kept.nslots;
-	db->count = kept.count;
+	db->slots = kept;
+	db->dirty = db->dirty || count != db->count;
+	db->count = count;
 }
 
 bool uidl_save(struct uidl_db *db, struct roam_error *e)

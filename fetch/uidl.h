@@ -5,7 +5,7 @@
  * The record that makes "no duplicates" hold: a UIDL is saved here (atomically
  * and durably, lib/statefile.h) after its message is durable and before the DELE
  * or QUIT that removes it, so a run that dies in between deletes the message
- * next time without delivering it again. A text file, one UIDL per line.
+ * next time without delivering it again. A text file, one key per line.
  */
 #ifndef ROAM_FETCH_UIDL_H
 #define ROAM_FETCH_UIDL_H
@@ -24,11 +24,15 @@ struct uidl_db *uidl_open(const char *state_dir, const char *account, struct roa
 
 bool uidl_contains(const struct uidl_db *db, const char *uidl);
 
-/* Adds in memory (uidl_save writes). False when uidl is not a valid RFC 1939
- * UIDL (1–70 printable ASCII characters) or memory runs out. */
+enum { UIDL_KEY_MAX = 300 };	/* an escaped UIDL (listing.h) and run.c's suffix */
+
+/* Adds in memory (uidl_save writes). False when uidl is not a key (1–UIDL_KEY_MAX
+ * characters 0x21-0x7e, single spaces inside allowed: a UIDL escaped as
+ * listing.h does, maybe followed by " " and more) or memory runs out. */
 bool uidl_add(struct uidl_db *db, const char *uidl);
 
-/* Forgets UIDLs the server no longer lists, so the file does not grow forever. */
+/* Forgets keys whose UIDL (the part before the first space) the server no
+ * longer lists, so the file does not grow forever. */
 void uidl_retain(struct uidl_db *db, const char *const *server_uidls, size_t n);
 
 /* Atomic + durable; does nothing when nothing changed since the last save. */

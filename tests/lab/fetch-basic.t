@@ -262,6 +262,16 @@ c=$(conf openpw "password_file=$LAB_TMP/openpass")
 fetch "$c"
 is "$rc" 6 "password file readable by others: exit 6"
 like "$(cat "$LAB_TMP/err")" "chmod 600" "password file readable by others: says how to fix it"
+# a state_dir someone else pre-created could hold a planted UIDL record
+mkdir -p "$LAB_TMP/planted/state"
+chown nobody:nogroup "$LAB_TMP/planted/state"
+printf 'roam-fetch uidl 2\n' >"$LAB_TMP/planted/state/planted.uidl"
+c=$(conf planted)
+fetch "$c"
+is "$rc" 6 "state_dir owned by another user: exit 6"
+like "$(cat "$LAB_TMP/err")" "planted/state.*owned by uid $(id -u nobody)" \
+	"state_dir owned by another user: names it and its owner"
+is "$(server_count)" 1 "state_dir owned by another user: the message stays"
 c=$(conf pwcmd "password_command=cat $LAB_POP3_PASSFILE")
 fetch "$c"
 is "$rc" 0 "password_command: exit 0"

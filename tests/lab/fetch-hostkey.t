@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 #
 # roam-fetch's host key policy against a real sshd: plain, hashed and
-# [host]:port known_hosts entries are accepted; an unknown host or a changed key
-# is refused before any POP3 byte (dovecot sees no connection), naming the key
+# [host]:port known_hosts entries are accepted; an unknown host, a changed key,
+# a plain "host" entry for a port other than 22 or an @revoked key is refused before any POP3 byte (dovecot sees no connection), naming the key
 # type and the fingerprint ssh-keygen -l prints. Also: ssh-agent
 # authentication, and compression.
 set -u
@@ -71,8 +71,17 @@ accepted hashed "$kh/hashed" "hashed entry"
 	echo "[127.0.0.1]:$LAB_SSH_PORT $hostkey"
 } >"$kh/mixed"
 accepted mixed "$kh/mixed" "entry after lines libssh2 cannot parse"
+
+# ---- OpenSSH's rules where libssh2 has its own ---------------------------------------
+# a plain "host" entry does not cover another port (libssh2 alone would take it)
 echo "127.0.0.1 $hostkey" >"$kh/plain"
-accepted plain "$kh/plain" "plain host entry for a non-22 port (libssh2's rule, documented)"
+refused plain "$kh/plain" "is not in $kh/plain" "plain host entry for a non-22 port"
+# a revoked key, though a line lists it for the host
+{
+	echo "[127.0.0.1]:$LAB_SSH_PORT $hostkey"
+	echo "@revoked * $hostkey retired"
+} >"$kh/revoked"
+refused revoked "$kh/revoked" "is REVOKED: .* marks @revoked" "@revoked key"
 
 # ---- compression ----------------------------------------------------------------------
 fresh_server 20 20000

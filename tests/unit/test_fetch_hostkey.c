@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* fetch/hostkey: base64 as ssh-keygen prints it, and known_hosts matching
- * through libssh2 (plain, [host]:port, changed, unknown, unparsable lines). */
+ * through libssh2 (plain, [host]:port, changed, unknown, unparsable lines),
+ * OpenSSH's port rule and @revoked. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -120,6 +121,63 @@ static void test_host_port_entries(void **s)
 	assert_int_equal(check("198.51.100.238", 2223, &skipped), HOSTKEY_UNKNOWN);
 }
 
+/* OpenSSH: for a port other than 22 only "[host]:port" entries count, plain or
+ * hashed; libssh2 alone would also take a plain "host" entry */
+static void test_other_port_needs_a_port_entry(void **s)
+{
+	/* |1|salt|HMAC-SHA1(salt, name), salt = bytes 0..19 */
+	static const char hashed_port[] =
+		"|1|AAECAwQFBgcICQoLDA0ODxAREhM=|IYF0O8b5jAuR++Jn99OMMIHkBGo=";	/* [198.51.100.238]:2222 */
+	static const char hashed_plain[] =
+		"|1|AAECAwQFBgcICQoLDA0ODxAREhM=|Jzqi2eaQsExMYqJalEcRka0UPww=";	/* 198.51.100.238 */
+	char text[512];
+	unsigned skipped;
+
+	(void)s;
+	make_blob(7);
+	snprintf(text, sizeof(text), "198.51.100.238 ssh-ed25519 %s\n", blob64);
+	write_known(text);
+	assert_int_equal(check("198.51.100.238", 22, &skipped), HOSTKEY_MATCH);
+	assert_int_equal(check("198.51.100.238", 2222, &skipped), HOSTKEY_UNKNOWN);
+	snprintf(text, sizeof(text), "%s ssh-ed25519 %s\n", hashed_plain, blob64);
+	write_known(text);
+	assert_int_equal(check("198.51.100.238", 22, &skipped), HOSTKEY_MATCH);
+	assert_int_equal(check("198.51.100.238", 2222, &skipped), HOSTKEY_UNKNOWN);
+	snprintf(text, sizeof(text), "%s ssh-ed25519 %s\n", hashed_port, blob64);
+	write_known(text);
+	assert_int_equal(check("198.51.100.238", 2222, &skipped), HOSTKEY_MATCH);
+	assert_int_equal(check("198.51.100.238", 22, &skipped), HOSTKEY_UNKNOWN);
+	/* a list of names on one line */
+	snprintf(text, sizeof(text), "mailgw,[198.51.100.238]:2222 ssh-ed25519 %s\n", blob64);
+	write_known(text);
+	assert_int_equal(check("198.51.100.238", 2222, &skipped), HOSTKEY_MATCH);
+}
+
+/* a key on an @revoked line is refused, also when another line lists it */
+static void test_revoked(void **s)
+{
+	char text[768], revoked64[sizeof(blob64)];
+	unsigned skipped;
+
+	(void)s;
+	make_blob(8);
+	snprintf(text, sizeof(text),
+		 "203.0.113.7 ssh-ed25519 %s\n"
+		 "@revoked * ssh-ed25519 %s old key\n", blob64, blob64);
+	write_known(text);
+	assert_int_equal(check("203.0.113.7", 22, &skipped), HOSTKEY_REVOKED);
+	assert_int_equal(check("203.0.113.8", 2222, &skipped), HOSTKEY_REVOKED);
+	assert_int_equal(skipped, 0);
+	/* another key revoked: this one still matches */
+	memcpy(revoked64, blob64, sizeof(blob64));
+	make_blob(9);
+	snprintf(text, sizeof(text),
+		 "@revoked 203.0.113.7 ssh-ed25519 %s\n"
+		 "203.0.113.7 ssh-ed25519 %s\n", revoked64, blob64);
+	write_known(text);
+	assert_int_equal(check("203.0.113.7", 22, &skipped), HOSTKEY_MATCH);
+}
+
 static void test_unparsable_lines_skipped(void **s)
 {
 	char text[512];
@@ -173,6 +231,8 @@ int main(void)
 		cmocka_unit_test(test_type_names),
 		cmocka_unit_test(test_plain_match_changed_unknown),
 		cmocka_unit_test(test_host_port_entries),
+		cmocka_unit_test(test_other_port_needs_a_port_entry),
+		cmocka_unit_test(test_revoked),
 		cmocka_unit_test(test_unparsable_lines_skipped),
 		cmocka_unit_test(test_missing_file_is_empty),
 		cmocka_unit_test(test_known_algorithms),

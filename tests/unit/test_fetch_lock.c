@@ -98,7 +98,8 @@ static void unusable_state_dir_is_an_error_not_busy(void **s)
 	strcat(bad, "/sub");
 	assert_int_equal(fetch_lock(bad, ACCOUNT, &busy, &e), -1);
 	assert_false(busy);
-	assert_non_null(strstr(e.msg, "cannot create state directory"));
+	if (!strstr(e.msg, "state directory: ") || !strstr(e.msg, test_dir))
+		fail_msg("'%s' does not name the state directory", e.msg);
 }
 
 static void account_names_stay_inside_state_dir(void **s)
@@ -127,6 +128,46 @@ static void account_names_stay_inside_state_dir(void **s)
 	assert_string_not_equal(a, b);
 }
 
+/* a state_dir that someone else controls could hold a planted UIDL record
+ * (messages deleted unseen): refused with its path named, also when it
+ * already exists */
+static void a_state_dir_others_control_is_refused(void **s)
+{
+	char dir[sizeof(test_dir) + 32], name[256];
+	struct roam_error e = { "" };
+	int fd;
+
+	(void)s;
+	snprintf(dir, sizeof(dir), "%s/shared", test_dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(chmod(dir, 0770), 0);
+	fd = fetch_state_dir(dir, ACCOUNT, ".uidl", name, sizeof(name), &e);
+	assert_int_equal(fd, -1);
+	if (!strstr(e.msg, dir) || !strstr(e.msg, "writable by group"))
+		fail_msg("'%s' does not name %s and why", e.msg, dir);
+	assert_int_equal(chmod(dir, 0700), 0);
+	fd = fetch_state_dir(dir, ACCOUNT, ".uidl", name, sizeof(name), &e);
+	assert_true(fd >= 0);
+	close(fd);
+	if (getuid() == 0) {	/* pre-created by another user */
+		assert_int_equal(chown(dir, 65534, 65534), 0);
+		e.msg[0] = '\0';
+		assert_int_equal(fetch_state_dir(dir, ACCOUNT, ".uidl", name, sizeof(name), &e), -1);
+		if (!strstr(e.msg, dir) || !strstr(e.msg, "65534"))
+			fail_msg("'%s' does not name %s and its owner", e.msg, dir);
+		assert_int_equal(chown(dir, 0, 0), 0);
+	}
+	/* missing ones are still made, 0700 */
+	snprintf(dir, sizeof(dir), "%s/new/state", test_dir);
+	fd = fetch_state_dir(dir, ACCOUNT, ".uidl", name, sizeof(name), &e);
+	assert_true(fd >= 0);
+	close(fd);
+	struct stat st;
+
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -134,6 +175,7 @@ int main(void)
 		cmocka_unit_test(busy_error_names_the_account),
 		cmocka_unit_test(unusable_state_dir_is_an_error_not_busy),
 		cmocka_unit_test(account_names_stay_inside_state_dir),
+		cmocka_unit_test(a_state_dir_others_control_is_refused),
 	};
 
 	return cmocka_run_group_tests_name("fetch_lock", tests, setup, testdir_teardown);

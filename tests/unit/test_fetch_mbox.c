@@ -2,7 +2,8 @@
 /* fetch/deliver for mbox: batches with marker lines, the journal, and the
  * repair of a run killed with SIGKILL (a real child process, really killed)
  * before, after and in the middle of its deliver_sync; other mail after the
- * batch, a forged marker, an mbox rewritten by a reader, a dead lock owner.
+ * batch, a forged marker, an mbox rewritten by a reader, a dead lock owner,
+ * two runs breaking one dead lock, a directory without room for a dot lock.
  * The kill in the middle of flipping markers and the mail a reader adds are
  * written by hand: no real part stops between two pwrites on demand. */
 #include <dirent.h>
@@ -16,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +26,7 @@
 
 #include "../../fetch/deliver.h"
 #include "exits.h"
+#include "log.h"
 #include "testdir.h"
 
 static const char old_mail[] = "From a Wed Nov 25 16:40:00 2026\nSubject: old\n\nbody\n\n";
@@ -457,6 +461,139 @@ static void a_live_lock_owner_is_waited_for(void **s)
 	close(ready[1]);
 }
 
+/* a dot lock naming a process that is gone, as a killed run leaves it */
+static void plant_dead_lock(const char *lock)
+{
+	char host[HOST_NAME_MAX + 1] = "", text[HOST_NAME_MAX + 32];
+	pid_t dead = fork();
+
+	if (dead == 0)
+		_exit(0);
+	assert_int_equal(waitpid(dead, NULL, 0), dead);
+	gethostname(host, sizeof(host) - 1);
+	snprintf(text, sizeof(text), "%ld %s\n", (long)dead, host);
+	put(lock, text, "w");
+}
+
+/* Another run (the child) is in the middle of breaking the same dead lock: it
+ * holds the flock on it, then replaces it with its own live lock. We must
+ * wait, and never remove the child's fresh lock: before flock, we unlinked the
+ * name we judged, which by then was the child's. */
+static void two_breakers_of_one_dead_lock(void **s)
+{
+	struct roam_error e = { "" };
+	struct deliver_target *t;
+	int ready[2], status;
+	char c, *text;
+	pid_t pid;
+
+	(void)s;
+	plant_dead_lock(test_path("race.mbox.lock"));
+	assert_int_equal(pipe(ready), 0);
+	pid = fork();
+	if (pid == 0) {
+		char host[HOST_NAME_MAX + 1] = "", owner[HOST_NAME_MAX + 32];
+		int fd = open(test_path("race.mbox.lock"), O_RDONLY), mine;
+		struct stat a, b;
+
+		if (fd < 0 || flock(fd, LOCK_EX) < 0 || write(ready[1], "r", 1) != 1)
+			_exit(1);
+		usleep(300 * 1000);	/* judging it, slowly */
+		unlink(test_path("race.mbox.lock"));
+		mine = open(test_path("race.mbox.lock"), O_CREAT | O_EXCL | O_WRONLY, 0644);
+		gethostname(host, sizeof(host) - 1);
+		int n = snprintf(owner, sizeof(owner), "%ld %s\n", (long)getpid(), host);
+
+		if (mine < 0 || write(mine, owner, (size_t)n) != n || fstat(mine, &a) < 0)
+			_exit(2);
+		close(fd);
+		usleep(300 * 1000);	/* holding our lock */
+		put(test_path("race.mbox"), "From child Wed Nov 25 16:40:00 2026\n\nchild\n\n", "a");
+		/* our lock is still ours */
+		if (stat(test_path("race.mbox.lock"), &b) < 0 || a.st_ino != b.st_ino)
+			_exit(3);
+		unlink(test_path("race.mbox.lock"));
+		_exit(0);
+	}
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	t = open_mbox("race.mbox", &e);
+	assert_non_null(t);
+	deliver_keyed(t, "k1");
+	assert_true(deliver_sync(t, &e));
+	deliver_recorded(t);
+	deliver_close(t);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);	/* its lock was never taken away */
+	text = test_slurp(test_path("race.mbox"), NULL);
+	assert_memory_equal(text, "From child ", 11);	/* it went first, whole */
+	assert_int_equal(occurrences(text, "\nFrom "), 1);
+	free(text);
+	assert_int_equal(access(test_path("race.mbox.lock"), F_OK), -1);
+	close(ready[0]);
+	close(ready[1]);
+}
+
+/* a user cannot create PATH.lock in a root-owned spool (Debian's /var/mail is
+ * root:mail 2775): delivered under the fcntl lock, and said once, at notice level */
+static void no_room_for_a_dot_lock_is_said_once(void **s)
+{
+	struct passwd *nobody = getpwnam("nobody");
+	char spool[sizeof(test_dir) + 16], mbox[sizeof(spool) + 16], log[sizeof(test_dir) + 16];
+	int status;
+	pid_t pid;
+	char *text;
+
+	(void)s;
+	if (getuid() != 0 || !nobody) {
+		skip();
+		return;
+	}
+	snprintf(spool, sizeof(spool), "%s", test_path("spool"));
+	snprintf(mbox, sizeof(mbox), "%s/nobody", spool);
+	snprintf(log, sizeof(log), "%s", test_path("spool.log"));
+	assert_int_equal(mkdir(spool, 0755), 0);
+	put(mbox, "", "w");
+	assert_int_equal(chown(mbox, nobody->pw_uid, nobody->pw_gid), 0);
+	assert_int_equal(chmod(test_dir, 0755), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct roam_error e = { "" };
+		struct deliver_target *t;
+		char spec[sizeof(mbox) + 8];
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0 || setgid(nobody->pw_gid) < 0 ||
+		    setuid(nobody->pw_uid) < 0)
+			_exit(1);
+		roam_log_init("test", ROAM_VERBOSE, 0);
+		snprintf(spec, sizeof(spec), "mbox:%s", mbox);
+		if (!(t = deliver_open(spec, &e)))
+			_exit(2);
+		for (int batch = 0; batch < 2; batch++) {
+			struct deliver_msg *m = deliver_begin(t, &e);
+
+			if (!m || !deliver_write(m, "Subject: x\r\n\r\nx\r\n", 17, &e) ||
+			    !deliver_commit(m, &e) || !deliver_sync(t, &e))
+				_exit(3);
+			deliver_recorded(t);
+		}
+		deliver_close(t);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(chmod(test_dir, 0700), 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	text = test_slurp(log, NULL);
+	assert_int_equal(occurrences(text, "cannot create the dot lock (Permission denied): "
+					   "relying on the fcntl lock alone"), 1);
+	free(text);
+	text = test_slurp(mbox, NULL);
+	assert_int_equal(occurrences(text, "Subject: x\n"), 2);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +608,8 @@ int main(void)
 		cmocka_unit_test(a_journal_of_another_mbox_is_dropped),
 		cmocka_unit_test(a_corrupt_journal_is_an_error),
 		cmocka_unit_test(a_live_lock_owner_is_waited_for),
+		cmocka_unit_test(two_breakers_of_one_dead_lock),
+		cmocka_unit_test(no_room_for_a_dot_lock_is_said_once),
 	};
 
 	return cmocka_run_group_tests_name("fetch_mbox", tests, testdir_setup, testdir_teardown);

@@ -87,22 +87,34 @@ static void test_bad_args(void **s)
 
 static void test_forward_parse(void **s)
 {
-	struct sockaddr_in sa;
+	struct forward_spec sp;
 	struct roam_error e;
-	char a[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN], long_path[200];
 
 	(void)s;
-	assert_true(forward_parse("1100", &sa, &e));
-	assert_string_equal(inet_ntop(AF_INET, &sa.sin_addr, a, sizeof(a)), "127.0.0.1");
-	assert_int_equal(ntohs(sa.sin_port), 1100);
-	assert_true(forward_parse("198.51.100.7:2110", &sa, &e));
-	assert_string_equal(inet_ntop(AF_INET, &sa.sin_addr, a, sizeof(a)), "198.51.100.7");
-	assert_int_equal(ntohs(sa.sin_port), 2110);
-	assert_false(forward_parse("0", &sa, &e));
-	assert_false(forward_parse("65536", &sa, &e));
-	assert_false(forward_parse("mailgw:110", &sa, &e));
-	assert_false(forward_parse("198.51.100:110", &sa, &e));
-	assert_false(forward_parse("", &sa, &e));
+	assert_true(forward_parse("1100", &sp, &e));
+	assert_false(sp.is_unix);
+	assert_string_equal(inet_ntop(AF_INET, &sp.in.sin_addr, a, sizeof(a)), "127.0.0.1");
+	assert_int_equal(ntohs(sp.in.sin_port), 1100);
+	assert_true(forward_parse("198.51.100.7:2110", &sp, &e));
+	assert_string_equal(inet_ntop(AF_INET, &sp.in.sin_addr, a, sizeof(a)), "198.51.100.7");
+	assert_int_equal(ntohs(sp.in.sin_port), 2110);
+	assert_false(forward_parse("0", &sp, &e));
+	assert_false(forward_parse("65536", &sp, &e));
+	assert_false(forward_parse("mailgw:110", &sp, &e));
+	assert_false(forward_parse("198.51.100:110", &sp, &e));
+	assert_false(forward_parse("", &sp, &e));
+	assert_true(forward_parse("unix:/run/user/1000/roam/pop3", &sp, &e));
+	assert_true(sp.is_unix);
+	assert_string_equal(sp.path, "/run/user/1000/roam/pop3");
+	assert_true(forward_parse("unix:pop3.sock", &sp, &e));
+	assert_false(forward_parse("unix:", &sp, &e));
+	assert_false(forward_parse("unix:/run/roam/", &sp, &e));
+	memset(long_path, 'x', sizeof(long_path) - 1);
+	long_path[sizeof(long_path) - 1] = '\0';
+	memcpy(long_path, "unix:/", 6);
+	assert_false(forward_parse(long_path, &sp, &e));
+	assert_non_null(strstr(e.msg, "characters"));
 }
 
 static void write_conf(const char *text)

@@ -75,26 +75,59 @@ static void round_trip(void **s)
 	uidl_close(db);
 }
 
-static void rfc1939_uidls_only(void **s)
+/* escaped UIDLs (listing.h) and run.c's "UIDL DIGEST RANK" keys, nothing else */
+static void printable_keys_only(void **s)
 {
-	char long_uidl[72];
+	char long_key[UIDL_KEY_MAX + 2];
 	struct roam_error e;
 	struct uidl_db *db;
 
 	(void)s;
-	memset(long_uidl, 'x', 71);
-	long_uidl[71] = '\0';
+	memset(long_key, 'x', UIDL_KEY_MAX + 1);
+	long_key[UIDL_KEY_MAX + 1] = '\0';
 	db = uidl_open(state, "strict", &e);
 	assert_non_null(db);
 	assert_false(uidl_add(db, ""));
-	assert_false(uidl_add(db, "a b"));
+	assert_true(uidl_add(db, "a 0123456789abcdef.12 0"));
+	assert_false(uidl_add(db, "a  b"));
+	assert_false(uidl_add(db, " a"));
+	assert_false(uidl_add(db, "a "));
 	assert_false(uidl_add(db, "tab\there"));
 	assert_false(uidl_add(db, "del\x7f"));
 	assert_false(uidl_add(db, "\xc3\xa9t\xc3\xa9"));
-	assert_false(uidl_add(db, long_uidl));
-	long_uidl[70] = '\0';
-	assert_true(uidl_add(db, long_uidl));
+	assert_true(uidl_add(db, "%C3%A9t%C3%A9"));
+	assert_false(uidl_add(db, long_key));
+	long_key[UIDL_KEY_MAX] = '\0';
+	assert_true(uidl_add(db, long_key));
 	uidl_close(db);
+}
+
+/* a version 1 record held raw UIDLs: its '%' means what %25 means now, and it
+ * is written back as version 2 */
+static void version_1_is_read_with_percent_escaped(void **s)
+{
+	static const char v1[] = "roam-fetch uidl 1\na%b\nplain\n";
+	struct roam_error e;
+	struct uidl_db *db;
+	char text[128];
+	FILE *f;
+	size_t n;
+
+	(void)s;
+	plant("v1", v1, sizeof(v1) - 1);
+	db = uidl_open(state, "v1", &e);
+	assert_non_null(db);
+	assert_true(uidl_contains(db, "a%25b"));
+	assert_false(uidl_contains(db, "a%b"));
+	assert_true(uidl_contains(db, "plain"));
+	assert_true(uidl_save(db, &e));
+	uidl_close(db);
+	assert_non_null(f = fopen(record_path("v1"), "r"));
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	assert_non_null(strstr(text, "roam-fetch uidl 2\n"));
+	assert_non_null(strstr(text, "\na%25b\n"));
 }
 
 static void refuse(const char *account, const char *content, size_t len, const char *why)
@@ -115,7 +148,12 @@ static void garbage_is_an_error_not_an_empty_record(void **s)
 	refuse("g3", "roam-fetch uidl 1\nok\n\n", 22, ":3: not a UIDL");
 	refuse("g4", "roam-fetch uidl 1\nok", 20, "truncated");
 	refuse("g5", "roam-fetch uidl 1\no\0k\n", 22, "NUL");
-	refuse("g6", "roam-fetch uidl 2\nok\n", 21, "not a roam-fetch UIDL file");
+	refuse("g6", "roam-fetch uidl 3\nok\n", 21, "not a roam-fetch UIDL file");
+	refuse("g7", "roam-fetch uidl 2\nok\n two\n", 26, ":3: not a UIDL");
+	/* a version 1 line longer than RFC 1939 allows is still refused */
+	refuse("g8", "roam-fetch uidl 1\n"
+		     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+	       18 + 72, ":2: not a UIDL");
 }
 
 static void oversized_file_is_refused(void **s)
@@ -126,7 +164,7 @@ static void oversized_file_is_refused(void **s)
 	(void)s;
 	fd = open(record_path("big"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, 17 << 20), 0);
+	assert_int_equal(ftruncate(fd, 65 << 20), 0);
 	close(fd);
 	assert_null(uidl_open(state, "big", &e));
 	assert_non_null(strstr(e.msg, "at most"));
@@ -157,8 +195,12 @@ static void retain_forgets_what_the_server_dropped(void **s)
 	assert_true(uidl_add(db, "a"));
 	assert_true(uidl_add(db, "b"));
 	assert_true(uidl_add(db, "c"));
+	assert_true(uidl_add(db, "c 0123456789abcdef.5 1"));	/* goes by its UIDL, c */
+	assert_true(uidl_add(db, "a 0123456789abcdef.5 0"));
 	assert_true(uidl_save(db, &e));
 	uidl_retain(db, server, 3);
+	assert_true(uidl_contains(db, "c 0123456789abcdef.5 1"));
+	assert_false(uidl_contains(db, "a 0123456789abcdef.5 0"));
 	assert_false(uidl_contains(db, "a"));
 	assert_true(uidl_contains(db, "b"));
 	assert_true(uidl_contains(db, "c"));
@@ -240,7 +282,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
-		cmocka_unit_test(rfc1939_uidls_only),
+		cmocka_unit_test(printable_keys_only),
+		cmocka_unit_test(version_1_is_read_with_percent_escaped),
 		cmocka_unit_test(garbage_is_an_error_not_an_empty_record),
 		cmocka_unit_test(oversized_file_is_refused),
 		cmocka_unit_test(empty_file_is_an_empty_record),
