@@ -21,11 +21,11 @@ static void rules(struct header_rules *r)
 	assert_true(header_rules_init(r, "X-Loop: roam@example.net", skip, 2, NULL));
 }
 
-/* feeds msg in pieces of `step` bytes; returns the header length consumed */
-static size_t scan_msg(const char *msg, size_t step, struct header_scan *h,
-		       const struct header_rules *r)
+/* feeds len bytes of msg in pieces of `step` bytes; returns the header length consumed */
+static size_t scan_bytes(const char *msg, size_t len, size_t step, struct header_scan *h,
+			 const struct header_rules *r)
 {
-	size_t len = strlen(msg), used = 0;
+	size_t used = 0;
 
 	header_scan_init(h, r);
 	for (size_t off = 0; off < len && !h->done; off += step) {
@@ -39,22 +39,36 @@ static size_t scan_msg(const char *msg, size_t step, struct header_scan *h,
 	return used;
 }
 
-/* the verdict for msg must not depend on how it is cut into pieces */
-static bool matches(const char *msg)
+static size_t scan_msg(const char *msg, size_t step, struct header_scan *h,
+		       const struct header_rules *r)
+{
+	return scan_bytes(msg, strlen(msg), step, h, r);
+}
+
+/* the verdict for len bytes of msg must not depend on how they are cut into pieces */
+static bool matches_bytes(const char *msg, size_t len)
 {
 	struct header_rules r;
 	struct header_scan h;
 	bool first;
 
 	rules(&r);
-	scan_msg(msg, strlen(msg) + 1, &h, &r);
+	scan_bytes(msg, len, len + 1, &h, &r);
 	first = h.matched;
 	for (size_t step = 1; step < 8; step++) {
-		scan_msg(msg, step, &h, &r);
+		scan_bytes(msg, len, step, &h, &r);
 		assert_int_equal(h.matched, first);
 	}
 	return first;
 }
+
+static bool matches(const char *msg)
+{
+	return matches_bytes(msg, strlen(msg));
+}
+
+/* a literal with NULs inside: its length without the terminator */
+#define MATCHES_NUL(lit) matches_bytes(lit, sizeof(lit) - 1)
 
 static void loop_header_matches(void **state)
 {
@@ -121,6 +135,36 @@ static void senders_are_matched(void **state)
 	assert_false(matches("From: friend@example.net\n\n"));
 	/* "From " counts only as procmail's first line */
 	assert_false(matches("Subject: a\nFrom list@lists.example.net x\n\n"));
+}
+
+/* A NUL is one byte of the line like any other: it neither ends the value
+ * (hiding the rest from the rules) nor vanishes. */
+static void nul_bytes_do_not_end_a_line(void **state)
+{
+	static const char logged[] = "From: <a\0b@lists.example.net>\n\n";
+	struct header_rules r;
+	struct header_scan h;
+
+	(void)state;
+	/* what follows the NUL is still the sender */
+	assert_true(MATCHES_NUL("From: News\0 <news@lists.example.net>\n\n"));
+	assert_true(MATCHES_NUL("From: \0news@lists.example.net\n\n"));
+	assert_true(MATCHES_NUL("From \0list@lists.example.net Wed Nov 25 16:40:00 2026\n\n"));
+	assert_true(MATCHES_NUL("Subject: \0\nFrom: <a\0b@lists.example.net>\n\n"));
+	/* a '*' of a pattern matches the NUL as it would any byte */
+	assert_true(MATCHES_NUL("From: mailer-daemon\0@example.net\n\n"));
+	/* no literal of a pattern does */
+	assert_false(MATCHES_NUL("From: x@lists.example\0net\n\n"));
+	/* the loop line: compared on all its bytes */
+	assert_true(MATCHES_NUL("Subject: a\0b\nX-Loop: roam@example.net\n\n"));
+	assert_false(MATCHES_NUL("X-Loop: roam@example.net\0other\n\n"));
+	assert_false(MATCHES_NUL("X-Loop\0: roam@example.net\n\n"));
+	assert_false(MATCHES_NUL("X-Loop: roam\0@example.net\n\n"));
+	/* the log shows the NUL, escaped */
+	rules(&r);
+	scan_bytes(logged, sizeof(logged) - 1, 100, &h, &r);
+	assert_true(h.matched);
+	assert_non_null(strstr(h.reason, "'a\\x00b@lists.example.net'"));
 }
 
 static void rules_parse(void **state)
@@ -270,6 +314,7 @@ int main(void)
 		cmocka_unit_test(body_is_never_read),
 		cmocka_unit_test(header_without_body),
 		cmocka_unit_test(senders_are_matched),
+		cmocka_unit_test(nul_bytes_do_not_end_a_line),
 		cmocka_unit_test(rules_parse),
 		cmocka_unit_test(header_larger_than_the_buffer),
 		cmocka_unit_test(whole_input_is_drained),
