@@ -22,6 +22,8 @@ static const struct roam_key redirect_keys[] = {
 	  .help = "a header line (X-Loop: roam@example.net) that marks mail not to forward" },
 	{ .name = "skip_from", .type = ROAM_T_STRING, .def = NULL, .list = true,
 	  .help = "senders whose mail is never forwarded" },
+	{ .name = "read_timeout", .type = ROAM_T_INT, .def = "30000", .min = 1, .max = 3600000,	/* REDIRECT_READ_TIMEOUT_MS */
+	  .help = "milliseconds the whole run may take reading the message; then the answer is printed" },
 	{ .name = "max_size", .type = ROAM_T_INT, .def = "0", .min = 0, .max = 2147483647,
 	  .help = "bytes above which a message is never forwarded; 0: no limit" },
 };

@@ -4,6 +4,10 @@
  * message, prints the one recipient to forward it to, exits 0. See
  * roam-redirect(1); the pieces: settings (options), input (stdin), header
  * (loop and sender rules), decide (state file, own probe), emit (the line).
+ *
+ * Order: the header and its rules, then the decision, then the rest of the
+ * message is drained, all within read_timeout of the start; when the writer
+ * has not closed stdin by then, the decision is printed anyway.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -43,33 +47,59 @@ static const char *choose_away(const struct redirect_settings *s, const char *de
 	return def;
 }
 
-/* Reads all of stdin and applies the loop, sender and size rules; true when
- * the message may be forwarded. */
-static bool message_may_go(const struct redirect_settings *s)
+/* Reads the header and applies the loop and sender rules; true when the
+ * message may be forwarded. *size: the bytes read so far. */
+static bool header_lets_go(const struct redirect_settings *s, int64_t until,
+			   unsigned long long *size)
 {
 	struct header_rules rules;
 	struct header_scan scan;
 	struct roam_error e;
-	unsigned long long size;
-	bool rules_ok = header_rules_init(&rules, s->loop_header, s->skip_from, s->nskip, &e);
-	bool scanning = rules_ok && !header_rules_empty(&rules);
 
-	if (!rules_ok)
-		roam_err("%s", e.msg);
-	if (scanning)
-		header_scan_init(&scan, &rules);
-	if (!redirect_read_input(STDIN_FILENO, scanning ? &scan : NULL, &size, &e)) {
+	*size = 0;
+	if (!header_rules_init(&rules, s->loop_header, s->skip_from, s->nskip, &e)) {
 		roam_err("%s", e.msg);
 		return false;
 	}
-	if (!rules_ok)
+	if (header_rules_empty(&rules))
+		return true;
+	header_scan_init(&scan, &rules);
+	switch (redirect_read_header(STDIN_FILENO, &scan, size, until, &e)) {
+	case INPUT_ERROR:
+		roam_err("%s", e.msg);
 		return false;
-	if (scanning && scan.matched) {
+	case INPUT_TIMEOUT:
+		roam_notice("not forwarded: the header did not end within read_timeout %ld ms",
+			    s->read_timeout);
+		return false;
+	case INPUT_DONE:
+		break;
+	}
+	if (scan.matched) {
 		roam_info("not forwarded: %s", scan.reason);
 		return false;
 	}
-	if (s->max_size && size > (unsigned long long)s->max_size) {
-		roam_info("not forwarded: %llu bytes is more than max_size %ld", size, s->max_size);
+	return true;
+}
+
+/* Reads the rest of the message, until EOF or until; false when it must
+ * not be forwarded after all (a read error, or max_size). */
+static bool body_lets_go(const struct redirect_settings *s, int64_t until,
+			 unsigned long long size)
+{
+	struct roam_error e;
+	enum input_end r = redirect_drain(STDIN_FILENO, &size, until, &e);
+
+	if (r == INPUT_ERROR) {
+		roam_err("%s", e.msg);
+		return false;
+	}
+	if (r == INPUT_TIMEOUT)
+		roam_notice("stopped reading the message after read_timeout %ld ms (%llu bytes read;"
+			    " the writer never closed it)", s->read_timeout, size);
+	if (s->max_size && (size > (unsigned long long)s->max_size || r == INPUT_TIMEOUT)) {
+		roam_info("not forwarded: %llu bytes%s is more than max_size %ld", size,
+			  r == INPUT_TIMEOUT ? " and more" : "", s->max_size);
 		return false;
 	}
 	return true;
@@ -108,6 +138,8 @@ int main(int argc, char **argv)
 	struct roam_error e;
 	const char *def, *def_what, *away, *answer;
 	enum settings_cli cli;
+	unsigned long long size;
+	int64_t started = redirect_now_ms(), until;
 	bool usable;
 
 	plug_std_fds();
@@ -137,9 +169,13 @@ int main(int argc, char **argv)
 	away = choose_away(&s, def);
 	redirect_emit_fallback(away);
 
+	/* one deadline for the whole run: header, own probe and drain */
+	until = started + s.read_timeout;
 	answer = away;
-	if (message_may_go(&s) && usable)
+	if (header_lets_go(&s, until, &size) && usable)
 		answer = decide(&s, away);
+	if (!body_lets_go(&s, until, size))
+		answer = away;
 	redirect_emit(answer);
 	redirect_settings_free(&s);
 	return REDIRECT_EXIT;

@@ -69,6 +69,7 @@ enum settings_cli redirect_settings_parse(struct redirect_settings *s, int argc,
 	int c;
 
 	memset(s, 0, sizeof(*s));
+	s->read_timeout = REDIRECT_READ_TIMEOUT_MS;
 	opterr = 0;	/* getopt must not write to procmail's log: we report */
 	while ((c = getopt_long(argc, argv, "+c:vh", long_options, NULL)) != -1) {
 		if (c >= LONG_KEY && c < LONG_KEY + OPT_N) {
@@ -129,6 +130,7 @@ bool redirect_settings_load(struct redirect_settings *s, struct roam_error *e)
 	s->loop_header = roam_conf_str(s->conf, "redirect", "loop_header");
 	s->method = roam_conf_str(s->conf, "redirect", "method");
 	s->max_size = roam_conf_int(s->conf, "redirect", "max_size");
+	s->read_timeout = roam_conf_int(s->conf, "redirect", "read_timeout");
 	s->nskip = roam_conf_list(s->conf, "redirect", "skip_from", &s->skip_from);
 	return true;
 }

@@ -15,6 +15,9 @@
 #include "config.h"
 #include "error.h"
 
+/* read_timeout's default, also when the file cannot be read */
+#define REDIRECT_READ_TIMEOUT_MS 30000
+
 enum settings_cli { SETTINGS_RUN, SETTINGS_HELP, SETTINGS_VERSION, SETTINGS_BAD };
 
 /* the command-line options that are also keys, by key name */
@@ -30,7 +33,7 @@ struct redirect_settings {
 	const char *target, *alive, *away, *state_dir, *loop_header, *method;
 	const char *const *skip_from;
 	size_t nskip;
-	long max_age, deadline, max_size;
+	long max_age, deadline, max_size, read_timeout;
 
 	struct roam_conf *conf;		/* owns the strings above */
 };

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -201,6 +202,17 @@ static char *big_message(size_t hbytes, const char *last, size_t *len)
 	return m;
 }
 
+/* header (when scan) and body to EOF, as roam-redirect reads them */
+static bool read_input(int fd, struct header_scan *scan, unsigned long long *size)
+{
+	int64_t until = redirect_now_ms() + 60000;
+
+	*size = 0;
+	if (scan && redirect_read_header(fd, scan, size, until, NULL) != INPUT_DONE)
+		return false;
+	return redirect_drain(fd, size, until, NULL) == INPUT_DONE;
+}
+
 /* a pipe fed by a child, as procmail feeds us */
 static int pipe_from_child(const char *data, size_t len, pid_t *pid)
 {
@@ -245,7 +257,7 @@ static void read_one(const char *msg, size_t len, bool through_pipe, bool want_m
 		assert_int_equal(write(fd, msg, len), (ssize_t)len);
 		lseek(fd, 0, SEEK_SET);
 	}
-	assert_true(redirect_read_input(fd, &h, &size, NULL));
+	assert_true(read_input(fd, &h, &size));
 	assert_int_equal(size, len);
 	assert_int_equal(h.matched, want_match);
 	close(fd);
@@ -285,7 +297,7 @@ static void whole_input_is_drained(void **state)
 	read_one(m, len, true, false);
 	/* no rules: straight to the drain */
 	fd = pipe_from_child(m, len, &pid);
-	assert_true(redirect_read_input(fd, NULL, &size, NULL));
+	assert_true(read_input(fd, NULL, &size));
 	assert_int_equal(size, len);
 	close(fd);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -301,8 +313,51 @@ static void closed_input_is_empty(void **state)
 	(void)state;
 	assert_true(fd >= 0);
 	close(fd);	/* fd is now a closed descriptor */
-	assert_true(redirect_read_input(fd, NULL, &size, NULL));
+	assert_true(read_input(fd, NULL, &size));
 	assert_int_equal(size, 0);
+}
+
+/* A writer that never closes: reading stops at `until`, header or body,
+ * with what came counted. */
+static void a_writer_that_never_closes(void **state)
+{
+	static const char part[] = "Subject: a\n";
+	struct header_rules r;
+	struct header_scan h;
+	unsigned long long size = 0;
+	int p[2], sp[2];
+	int64_t t0;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], part, strlen(part)), (ssize_t)strlen(part));
+	rules(&r);
+	header_scan_init(&h, &r);
+	t0 = redirect_now_ms();
+	assert_int_equal(redirect_read_header(p[0], &h, &size, t0 + 200, NULL), INPUT_TIMEOUT);
+	assert_true(redirect_now_ms() - t0 >= 200);
+	assert_int_equal(size, strlen(part));
+	assert_false(h.done);
+	/* the body: spliced from the pipe until the time is up */
+	assert_int_equal(write(p[1], "\nbody\n", 6), 6);
+	t0 = redirect_now_ms();
+	assert_int_equal(redirect_drain(p[0], &size, t0 + 200, NULL), INPUT_TIMEOUT);
+	assert_true(redirect_now_ms() - t0 >= 200);
+	assert_int_equal(size, strlen(part) + 6);
+	/* and read(), for a stdin that is no pipe: a socket */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	assert_int_equal(write(sp[1], "xyz", 3), 3);
+	size = 0;
+	t0 = redirect_now_ms();
+	assert_int_equal(redirect_drain(sp[0], &size, t0 + 200, NULL), INPUT_TIMEOUT);
+	assert_true(redirect_now_ms() - t0 >= 200);
+	assert_int_equal(size, 3);
+	/* a time already passed still takes what is there */
+	close(sp[1]);
+	assert_int_equal(redirect_drain(sp[0], &size, t0, NULL), INPUT_DONE);
+	close(sp[0]);
+	close(p[0]);
+	close(p[1]);
 }
 
 int main(void)
@@ -319,6 +374,7 @@ int main(void)
 		cmocka_unit_test(header_larger_than_the_buffer),
 		cmocka_unit_test(whole_input_is_drained),
 		cmocka_unit_test(closed_input_is_empty),
+		cmocka_unit_test(a_writer_that_never_closes),
 	};
 
 	return cmocka_run_group_tests_name("redirect header and input", tests, NULL, NULL);
