@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -7,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "addr.h"
 #include "config.h"
+#include "trust.h"
 
 /* every section roam knows; a section outside this list is a typo */
 static const char *const known_sections[] = { "tunnel", "probe", "redirect", "fetch" };
@@ -408,11 +411,24 @@ static char *find_file(const char *path, unsigned flags, struct roam_error *e, b
 static bool parse_file(struct roam_conf *c, struct roam_error *e)
 {
 	struct parse_ctx p = { .conf = c, .e = e };
-	int rc;
+	struct stat st = { 0 };
+	int rc, fd;
 
-	p.f = fopen(c->path, "re");
-	if (!p.f)
-		return roam_error_set(e, "cannot read '%s': %s", c->path, strerror(errno));
+	/* -c /dev/null: all defaults (a device is no config the walk accepts) */
+	if (strcmp(c->path, "/dev/null") == 0)
+		return true;
+	/* a config names commands and decides where mail goes: only one that
+	 * nobody but its owner and root can change is read at all */
+	fd = roam_open_trusted(c->path, O_RDONLY, e);
+	if (fd < 0)
+		return errno == EPERM ? false : roam_error_set(e, "cannot read '%s': %s", c->path,
+							       strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(p.f = fdopen(fd, "r"))) {
+		roam_error_set(e, "cannot read '%s': %s", c->path,
+			       S_ISDIR(st.st_mode) ? "is a directory" : strerror(errno));
+		close(fd);
+		return false;
+	}
 	rc = ini_parse_stream(read_line, &p, handle, &p);
 	if (!p.err_line && ferror(p.f))
 		roam_error_set(e, "%s: read error: %s", c->path, strerror(errno)), p.err_line = 1;

@@ -1,6 +1,6 @@
 # tests/ — unit tests of lib/ and the key-table dump that the docs test reads
 
-UNIT_TESTS += test_config test_addr test_statefile test_log
+UNIT_TESTS += test_config test_addr test_statefile test_log test_trust
 test_config_SRCS := tests/unit/test_config.c tests/unit/testdir.c
 test_config_LIBS := $(LIBS_INIH) $(LIBS_CMOCKA)
 test_addr_SRCS := tests/unit/test_addr.c
@@ -9,6 +9,8 @@ test_statefile_SRCS := tests/unit/test_statefile.c tests/unit/testdir.c
 test_statefile_LIBS := $(LIBS_CMOCKA)
 test_log_SRCS := tests/unit/test_log.c
 test_log_LIBS := $(LIBS_CMOCKA)
+test_trust_SRCS := tests/unit/test_trust.c tests/unit/testdir.c
+test_trust_LIBS := $(LIBS_CMOCKA)
 
 # roam-keys prints every key of every tool's table (KEY_SECTIONS), so that
 # tests/unit/config-docs.t can hold etc/roam.conf and roam.conf(5) to them.

@@ -216,6 +216,33 @@ static void missing_and_unreadable_files(void **state)
 	assert_non_null(strstr(e.msg, test_dir));
 }
 
+/* a config names commands: one that others can change is not read at all */
+static void writable_config_is_refused(void **state)
+{
+	struct roam_error e = { "" };
+	char want[sizeof(path) + 64];
+	struct roam_conf *c;
+
+	(void)state;
+	write_file("", 0);
+	assert_int_equal(chmod(path, 0664), 0);	/* load() keeps the mode */
+	assert_null(load("[probe]\naway = x\n", &e));
+	snprintf(want, sizeof(want), "%s: writable by group (mode 0664); refusing it", path);
+	assert_string_equal(e.msg, want);
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_non_null(c = load("[probe]\naway = x\n", &e));
+	roam_conf_free(c);
+	assert_int_equal(chmod(test_dir, 0757), 0);
+	c = load("[probe]\n", &e);
+	assert_int_equal(chmod(test_dir, 0700), 0);
+	assert_null(c);
+	assert_non_null(strstr(e.msg, "writable by others (mode 0757)"));
+	/* -c /dev/null: every default, though the device is world-writable */
+	assert_non_null(c = roam_conf_load("/dev/null", 0, (const struct roam_section *const[]){ &probe }, 1, &e));
+	assert_string_equal(roam_conf_str(c, "probe", "away"), "postmaster");
+	roam_conf_free(c);
+}
+
 static void user_file_comes_first(void **state)
 {
 	static const struct roam_section *const secs[] = { &probe };
@@ -263,6 +290,7 @@ int main(void)
 		cmocka_unit_test(long_line_is_refused_not_split),
 		cmocka_unit_test(nul_bytes_and_bad_utf8_are_refused),
 		cmocka_unit_test(missing_and_unreadable_files),
+		cmocka_unit_test(writable_config_is_refused),
 		cmocka_unit_test(user_file_comes_first),
 		cmocka_unit_test(key_check_for_command_line),
 	};
