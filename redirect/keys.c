@@ -10,6 +10,8 @@ static const struct roam_key redirect_keys[] = {
 	  .help = "recipient printed when the target is alive (user@laptop)" },
 	{ .name = "away", .type = ROAM_T_STRING, .def = NULL,
 	  .help = "recipient printed otherwise; default $LOGNAME, then the running user's name" },
+	{ .name = "recipients", .type = ROAM_T_STRING, .def = NULL,
+	  .help = "a file of RECIPIENT TARGET ALIVE_DESTINATION lines; unset: target and alive are one row for everyone" },
 	{ .name = "max_age", .type = ROAM_T_INT, .def = "120", .min = 1, .max = 86400,
 	  .help = "seconds a state file stays fresh" },
 	{ .name = "deadline", .type = ROAM_T_INT, .def = "500", .min = 1, .max = 60000,

@@ -3,7 +3,7 @@
 # or libnl (the probe engine's icmp method lives outside libroam).
 PROGRAMS += roam-redirect
 REDIRECT_CORE := redirect/keys.c redirect/settings.c redirect/target.c redirect/header.c \
-	redirect/input.c redirect/decide.c redirect/emit.c
+	redirect/input.c redirect/decide.c redirect/emit.c redirect/recipients.c
 roam-redirect_SRCS := redirect/main.c $(REDIRECT_CORE)
 roam-redirect_LIBS := $(LIBS_INIH)
 # Start-up is its cost per message, and most of it is the dynamic loader.
@@ -15,7 +15,11 @@ roam-redirect_LIBS := -Wl,-Bstatic $(LIBS_INIH) -Wl,-Bdynamic
 roam-redirect_DIR := bin
 KEY_SECTIONS += redirect
 
-UNIT_TESTS += test_redirect_target test_redirect_header test_redirect_decide test_redirect_settings
+UNIT_TESTS += test_redirect_target test_redirect_header test_redirect_decide test_redirect_settings \
+	test_redirect_recipients
+test_redirect_recipients_SRCS := tests/unit/test_redirect_recipients.c tests/unit/testdir.c \
+	redirect/recipients.c redirect/target.c
+test_redirect_recipients_LIBS := $(LIBS_CMOCKA)
 test_redirect_target_SRCS := tests/unit/test_redirect_target.c redirect/target.c
 test_redirect_target_LIBS := $(LIBS_CMOCKA)
 test_redirect_header_SRCS := tests/unit/test_redirect_header.c redirect/header.c redirect/input.c

@@ -28,9 +28,11 @@ struct redirect_settings {
 	const char *conf_file;		/* -c FILE; NULL: /etc/roam.conf */
 	const char *cli[OPT_N];
 	int verbosity;
+	bool exit_status;		/* --exit-status: for Sieve's execute */
+	const char *recipient;		/* --for: the row of the recipients table */
 
 	/* the result: command line, else file, else default */
-	const char *target, *alive, *away, *state_dir, *loop_header, *method;
+	const char *target, *alive, *away, *state_dir, *loop_header, *method, *recipients;
 	const char *const *skip_from;
 	size_t nskip;
 	long max_age, deadline, max_size, read_timeout;
