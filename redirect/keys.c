@@ -26,6 +26,14 @@ static const struct roam_key redirect_keys[] = {
 	  .help = "senders whose mail is never forwarded" },
 	{ .name = "read_timeout", .type = ROAM_T_INT, .def = "30000", .min = 1, .max = 3600000,	/* REDIRECT_READ_TIMEOUT_MS */
 	  .help = "milliseconds the whole run may take reading the message; then the answer is printed" },
+	{ .name = "socket", .type = ROAM_T_STRING, .def = "/run/roam/redirect.sock",
+	  .help = "roam-redirectd: the unix socket Postfix's socketmap connects to" },
+	{ .name = "socket_group", .type = ROAM_T_STRING, .def = "postfix",
+	  .help = "roam-redirectd: the group that may connect to the socket (mode 0660)" },
+	{ .name = "listen", .type = ROAM_T_STRING, .def = NULL,
+	  .help = "roam-redirectd: also listen on ADDR:PORT over TCP (loopback or a private LAN only)" },
+	{ .name = "max_connections", .type = ROAM_T_INT, .def = "256", .min = 1, .max = 65536,
+	  .help = "roam-redirectd: clients at once; one more closes the idlest" },
 	{ .name = "max_size", .type = ROAM_T_INT, .def = "0", .min = 0, .max = 2147483647,
 	  .help = "bytes above which a message is never forwarded; 0: no limit" },
 };
