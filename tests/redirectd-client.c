@@ -124,6 +124,8 @@ static int flood(const char *addr, int n)
 	int *fds = calloc((size_t)n, sizeof(*fds)), open_ = 0, closed = 0;
 	char line[16];
 
+	if (!fds)
+		return 2;
 	for (int i = 0; i < n; i++)
 		if ((fds[i] = dial(addr)) >= 0)
 			open_++;
@@ -139,6 +141,10 @@ static int flood(const char *addr, int n)
 			closed++;
 	}
 	printf("closed %d\n", closed);
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
 	return 0;
 }
 
