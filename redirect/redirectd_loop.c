@@ -115,8 +115,12 @@ static bool conn_answer(struct rd_loop *l, struct conn *c)
 			conn_close(l, c);
 			return false;
 		}
-		c->outlen += socketmap_answer(l->ctx, data, dlen, time(NULL), c->out + c->outlen,
-					      why, sizeof(why));
+		size_t n = socketmap_answer(l->ctx, data, dlen, time(NULL), c->out + c->outlen,
+					    why, sizeof(why));
+
+		roam_debug("request '%.*s': %.*s", (int)(dlen > 300 ? 300 : dlen), data,
+			   (int)n, c->out + c->outlen);
+		c->outlen += n;
 		if (why[0])
 			roam_warn("%s: answered NOTFOUND", why);
 		off += used;
