@@ -22,6 +22,15 @@ enum {
 
 /* roam-redirect: always 0, whatever happened; the output is the contract */
 enum { REDIRECT_EXIT = 0 };
+/* roam-redirect --exit-status (a Sieve execute test): alive or not, any trouble is 1 */
+enum { REDIRECT_EXIT_ALIVE = 0, REDIRECT_EXIT_NOT_ALIVE = 1 };
+
+/* roam-redirectd: a daemon; it only ends on SIGTERM or when it cannot start */
+enum {
+	REDIRECTD_EXIT_OK = 0,		/* SIGTERM: stopped cleanly */
+	REDIRECTD_EXIT_USAGE = 3,	/* bad arguments, configuration or recipients table */
+	REDIRECTD_EXIT_SYSTEM = 4,	/* cannot listen (socket, address in use), memory */
+};
 
 /* roam-fetch: fetchmail's codes */
 enum {

@@ -49,7 +49,7 @@ void probe_cli_usage(FILE *f)
 	fprintf(f, "Usage: roam-probe [OPTION]... [TARGET]...\n"
 		"Decide whether IPv4 targets are alive, all in one pass, and keep the answer\n"
 		"in one state file per target for roam-redirect. Targets come from the\n"
-		"arguments or from [probe] target in roam.conf.\n\n");
+		"arguments or from [probe] target and [redirect] recipients in roam.conf.\n\n");
 	for (size_t r = 0; r < NROWS; r++) {
 		char left[40];
 

@@ -1,7 +1,7 @@
 # probe/ — roam-probe, and the unit tests of the probing engine it shares with
 # roam-redirect (lib/probe*.c, lib/probestate.c)
 PROBE_CORE := probe/cli.c probe/settings.c probe/targets.c probe/hyst.c probe/statedir.c \
-	probe/output.c probe/keys.c redirect/keys.c
+	probe/output.c probe/keys.c redirect/keys.c redirect/recipients.c redirect/target.c
 
 PROGRAMS += roam-probe
 roam-probe_SRCS := probe/main.c probe/icmp.c probe/privs.c $(PROBE_CORE)

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "../redirect/recipients.h"
 #include "settings.h"
 
 extern const struct roam_section roam_probe_keys;
@@ -68,24 +70,55 @@ static bool get_method(const struct probe_cli *cli, struct probe_settings *s,
 	return true;
 }
 
+static bool add_target(struct probe_settings *s, const char *name, struct roam_error *e)
+{
+	s->targets[s->ntargets] = strdup(name);
+	if (!s->targets[s->ntargets])
+		return roam_error_set(e, "out of memory");
+	s->ntargets++;
+	return true;
+}
+
+/* Every TARGET of [redirect] recipients that the list does not name yet:
+ * roam-redirectd answers from their state files. */
+static bool add_table_targets(struct probe_settings *s, const struct redirect_table *t,
+			      struct roam_error *e)
+{
+	for (size_t r = 0; r < t->n; r++) {
+		char name[INET_ADDRSTRLEN];
+		size_t i = 0;
+
+		inet_ntop(AF_INET, &t->rows[r].target, name, sizeof(name));
+		while (i < s->ntargets && strcmp(s->targets[i], name))
+			i++;
+		if (i == s->ntargets && !add_target(s, name, e))
+			return false;
+	}
+	return true;
+}
+
 static bool copy_targets(const struct probe_cli *cli, struct probe_settings *s,
 			 struct roam_error *e)
 {
 	const char *const *list = (const char *const *)cli->targets;
+	const char *recipients = roam_conf_str(s->conf, "redirect", "recipients");
+	struct redirect_table t = { 0 };
 	size_t n = cli->ntargets;
+	bool ok = true;
 
-	if (n == 0)
+	if (n == 0) {
 		n = roam_conf_list(s->conf, "probe", "target", &list);
-	s->targets = calloc(n + 1, sizeof(*s->targets));
-	if (!s->targets)
-		return roam_error_set(e, "out of memory");
-	for (size_t i = 0; i < n; i++) {
-		s->targets[i] = strdup(list[i]);
-		if (!s->targets[i])
-			return roam_error_set(e, "out of memory");
-		s->ntargets++;
+		if (recipients && !redirect_table_load(&t, recipients, e))
+			return false;
 	}
-	return true;
+	s->targets = calloc(n + t.n + 1, sizeof(*s->targets));
+	if (!s->targets)
+		ok = roam_error_set(e, "out of memory");
+	for (size_t i = 0; ok && i < n; i++)
+		ok = add_target(s, list[i], e);
+	ok = ok && add_table_targets(s, &t, e);
+	redirect_table_free(&t);
+	return ok;
 }
 
 bool probe_settings_load(const struct probe_cli *cli, struct probe_settings *s,

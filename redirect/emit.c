@@ -29,13 +29,14 @@ static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
 /* the line a signal prints: target + "\n"; written only with signals blocked */
 static char answer[REDIRECT_TARGET_MAX + 2];
 static volatile sig_atomic_t answer_len;
+static volatile sig_atomic_t signal_exit;	/* 0; 1 (nothing printed) for --exit-status */
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	/* only async-signal-safe calls here; a failed write means stdout is gone */
 	(void)roam_write_all(STDOUT_FILENO, answer, (size_t)answer_len);
-	_exit(0);
+	_exit(signal_exit);
 }
 
 static void block_signals(sigset_t *old)
@@ -60,11 +61,10 @@ static void set_answer(const char *target)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
-void redirect_emit_init(const char *fallback)
+static void install_handlers(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 
-	set_answer(redirect_target_ok(fallback) ? fallback : REDIRECT_LAST_RESORT);
 	/* the handler never returns, so the mask only keeps two signals from
 	 * printing twice */
 	sigfillset(&sa.sa_mask);
@@ -76,9 +76,22 @@ void redirect_emit_init(const char *fallback)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+void redirect_emit_init(const char *fallback)
+{
+	set_answer(redirect_target_ok(fallback) ? fallback : REDIRECT_LAST_RESORT);
+	install_handlers();
+}
+
+void redirect_emit_init_status(int code)
+{
+	signal_exit = code;
+	answer_len = 0;
+	install_handlers();
+}
+
 void redirect_emit_fallback(const char *target)
 {
-	if (redirect_target_ok(target))
+	if (!signal_exit && redirect_target_ok(target))
 		set_answer(target);
 }
 

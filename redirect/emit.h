@@ -18,6 +18,9 @@
 /* Installs the handlers with fallback (which must pass redirect_target_ok)
  * as the answer a signal prints. */
 void redirect_emit_init(const char *fallback);
+/* For --exit-status: a signal prints nothing and exits with code; the
+ * answer, when there is one, goes through redirect_emit. */
+void redirect_emit_init_status(int code);
 /* Replaces the answer a signal prints; ignored unless it is a safe target. */
 void redirect_emit_fallback(const char *target);
 /* Prints target and "\n" when it is safe, else the fallback; then no signal

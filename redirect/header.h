@@ -13,6 +13,10 @@
  *   sender rule: the envelope sender (procmail's leading "From " line) or the
  *                address of the From: field matches a skip_from pattern
  *                (fnmatch(3) glob, case-insensitive: "*@lists.example.net")
+ *
+ * A line is compared on all its bytes: a NUL inside it is one more byte
+ * (never the end of the value), so "X-Loop: roam@example.net\0x" is not the
+ * loop line and "From: x\0 <a@lists.example.net>" is a list's mail.
  */
 #ifndef ROAM_REDIRECT_HEADER_H
 #define ROAM_REDIRECT_HEADER_H
@@ -30,6 +34,7 @@ struct header_rules {
 	char loop_value[256];		/* "roam@example.net"; empty: any value */
 	const char *const *skip_from;	/* patterns */
 	size_t nskip;
+	char nul_stand_in;		/* what a NUL of an address is to fnmatch */
 };
 
 /* Splits "Name: value" into rules; false with a message when it is not a

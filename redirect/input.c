@@ -3,107 +3,154 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "input.h"
 
 enum { BLOCK = 64 * 1024, SPLICE_CHUNK = 1 << 20 };
 
-/* -1: error (errno), 0: keep going, 1: try again after waiting (O_NONBLOCK) */
-static int retry_or_fail(int fd)
+int64_t redirect_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until fd has bytes (or EOF) or until passes: 1 readable, 0 time is
+ * up, -1 error (errno). A regular file is always readable. */
+static int wait_readable(int fd, int64_t until)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 
-	if (errno == EINTR)
-		return 0;
-	if (errno == EAGAIN) {
-		(void)poll(&p, 1, -1);
-		return 0;
+	for (;;) {
+		int64_t left = until - redirect_now_ms();
+		int n = poll(&p, 1, left > 0 ? (int)(left > 60000 ? 60000 : left) : 0);
+
+		if (n > 0)
+			return 1;	/* POLLIN, POLLHUP, POLLERR: the read says which */
+		if (n < 0 && errno != EINTR)
+			return -1;
+		if (n == 0 && left <= 0)
+			return 0;
 	}
-	return -1;
 }
 
-/* a read() that knows about EINTR and a non-blocking stdin; 0 at the end */
-static ssize_t read_some(int fd, char *buf, size_t len)
+static enum input_end read_error(struct roam_error *e)
+{
+	roam_error_set(e, "cannot read the message on stdin: %s", strerror(errno));
+	return INPUT_ERROR;
+}
+
+/* a read() that waits no later than until; *got 0 at the end */
+static enum input_end read_some(int fd, char *buf, size_t len, int64_t until, ssize_t *got)
 {
 	for (;;) {
-		ssize_t n = read(fd, buf, len);
+		int w = wait_readable(fd, until);
+		ssize_t n;
 
-		if (n >= 0)
-			return n;
+		if (w == 0)
+			return INPUT_TIMEOUT;
+		if (w < 0 && errno == EBADF)
+			break;		/* stdin was closed: an empty message */
+		if (w < 0)
+			return INPUT_ERROR;
+		n = read(fd, buf, len);
+		if (n >= 0) {
+			*got = n;
+			return INPUT_DONE;
+		}
 		if (errno == EBADF)
-			return 0;	/* stdin was closed: an empty message */
-		if (retry_or_fail(fd) < 0)
-			return -1;
+			break;
+		if (errno != EINTR && errno != EAGAIN)
+			return INPUT_ERROR;
 	}
+	*got = 0;
+	return INPUT_DONE;
 }
 
-static bool read_error(struct roam_error *e)
-{
-	return roam_error_set(e, "cannot read the message on stdin: %s", strerror(errno));
-}
-
-static bool drain_by_read(int fd, unsigned long long *size, struct roam_error *e)
+static enum input_end drain_by_read(int fd, unsigned long long *size, int64_t until,
+				    struct roam_error *e)
 {
 	char buf[BLOCK];
-	ssize_t n;
+	ssize_t n = 0;
+	enum input_end r;
 
-	while ((n = read_some(fd, buf, sizeof(buf))) > 0)
+	while ((r = read_some(fd, buf, sizeof(buf), until, &n)) == INPUT_DONE && n > 0)
 		*size += (unsigned long long)n;
-	return n == 0 || read_error(e);
+	return r == INPUT_ERROR ? read_error(e) : r;
 }
 
 /* Moves the pipe's bytes to /dev/null without copying them to us. Returns
- * false with errno EINVAL when fd is no pipe, so that the caller reads. */
-static bool drain_by_splice(int fd, unsigned long long *size)
+ * INPUT_ERROR with errno EINVAL when fd is no pipe, so that the caller
+ * reads. SPLICE_F_NONBLOCK: an empty pipe answers EAGAIN and we poll, so
+ * that `until` holds. */
+static enum input_end drain_by_splice(int fd, unsigned long long *size, int64_t until)
 {
-	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC), saved;
+	enum input_end r = INPUT_DONE;
 	ssize_t n;
 
 	if (null < 0) {
 		errno = EINVAL;	/* no /dev/null (a chroot?): reading works anyway */
-		return false;
+		return INPUT_ERROR;
 	}
-	while ((n = splice(fd, NULL, null, NULL, SPLICE_CHUNK, SPLICE_F_MOVE)) != 0) {
-		if (n > 0)
+	while ((n = splice(fd, NULL, null, NULL, SPLICE_CHUNK,
+			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK)) != 0) {
+		int w;
+
+		if (n > 0) {
 			*size += (unsigned long long)n;
-		else if (retry_or_fail(fd) < 0)
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN) {
+			r = INPUT_ERROR;
 			break;
+		}
+		w = wait_readable(fd, until);
+		if (w <= 0) {
+			r = w ? INPUT_ERROR : INPUT_TIMEOUT;
+			break;
+		}
 	}
-	int saved = errno;
+	saved = errno;
 	close(null);
 	errno = saved;
-	return n == 0;
+	return r;
 }
 
-static bool scan_header(int fd, struct header_scan *scan, unsigned long long *size,
-			struct roam_error *e)
+enum input_end redirect_read_header(int fd, struct header_scan *scan, unsigned long long *size,
+				    int64_t until, struct roam_error *e)
 {
 	char buf[BLOCK];
 	ssize_t n = 0;
+	enum input_end r = INPUT_DONE;
 
-	while (!scan->done && (n = read_some(fd, buf, sizeof(buf))) > 0) {
+	while (!scan->done && (r = read_some(fd, buf, sizeof(buf), until, &n)) == INPUT_DONE &&
+	       n > 0) {
 		*size += (unsigned long long)n;
 		header_scan_feed(scan, buf, (size_t)n);
 	}
-	if (!scan->done) {
-		header_scan_finish(scan);
-		return n == 0 || read_error(e);
-	}
-	return true;
+	if (r == INPUT_ERROR)
+		return read_error(e);
+	if (r == INPUT_DONE)
+		header_scan_finish(scan);	/* EOF inside the header: its last line */
+	return r;
 }
 
-bool redirect_read_input(int fd, struct header_scan *scan, unsigned long long *size,
-			 struct roam_error *e)
+enum input_end redirect_drain(int fd, unsigned long long *size, int64_t until,
+			      struct roam_error *e)
 {
-	*size = 0;
-	if (scan && !scan_header(fd, scan, size, e))
-		return false;
-	if (drain_by_splice(fd, size))
-		return true;
+	enum input_end r = drain_by_splice(fd, size, until);
+
+	if (r != INPUT_ERROR)
+		return r;
 	if (errno == EBADF)
-		return true;	/* stdin was closed */
+		return INPUT_DONE;	/* stdin was closed */
 	if (errno != EINVAL)
 		return read_error(e);
-	return drain_by_read(fd, size, e);
+	return drain_by_read(fd, size, until, e);
 }

@@ -4,10 +4,16 @@
  * message, prints the one recipient to forward it to, exits 0. See
  * roam-redirect(1); the pieces: settings (options), input (stdin), header
  * (loop and sender rules), decide (state file, own probe), emit (the line).
+ *
+ * Order: the header and its rules, then the decision, then the rest of the
+ * message is drained, all within read_timeout of the start; when the writer
+ * has not closed stdin by then, the decision is printed anyway.
  */
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -17,6 +23,7 @@
 #include "header.h"
 #include "input.h"
 #include "log.h"
+#include "recipients.h"
 #include "settings.h"
 #include "target.h"
 
@@ -43,76 +50,155 @@ static const char *choose_away(const struct redirect_settings *s, const char *de
 	return def;
 }
 
-/* Reads all of stdin and applies the loop, sender and size rules; true when
- * the message may be forwarded. */
-static bool message_may_go(const struct redirect_settings *s)
+/* Reads the header and applies the loop and sender rules; true when the
+ * message may be forwarded. *size: the bytes read so far. */
+static bool header_lets_go(const struct redirect_settings *s, int64_t until,
+			   unsigned long long *size)
 {
 	struct header_rules rules;
 	struct header_scan scan;
 	struct roam_error e;
-	unsigned long long size;
-	bool rules_ok = header_rules_init(&rules, s->loop_header, s->skip_from, s->nskip, &e);
-	bool scanning = rules_ok && !header_rules_empty(&rules);
 
-	if (!rules_ok)
-		roam_err("%s", e.msg);
-	if (scanning)
-		header_scan_init(&scan, &rules);
-	if (!redirect_read_input(STDIN_FILENO, scanning ? &scan : NULL, &size, &e)) {
+	*size = 0;
+	if (!header_rules_init(&rules, s->loop_header, s->skip_from, s->nskip, &e)) {
 		roam_err("%s", e.msg);
 		return false;
 	}
-	if (!rules_ok)
+	if (header_rules_empty(&rules))
+		return true;
+	header_scan_init(&scan, &rules);
+	switch (redirect_read_header(STDIN_FILENO, &scan, size, until, &e)) {
+	case INPUT_ERROR:
+		roam_err("%s", e.msg);
 		return false;
-	if (scanning && scan.matched) {
+	case INPUT_TIMEOUT:
+		roam_notice("not forwarded: the header did not end within read_timeout %ld ms",
+			    s->read_timeout);
+		return false;
+	case INPUT_DONE:
+		break;
+	}
+	if (scan.matched) {
 		roam_info("not forwarded: %s", scan.reason);
-		return false;
-	}
-	if (s->max_size && size > (unsigned long long)s->max_size) {
-		roam_info("not forwarded: %llu bytes is more than max_size %ld", size, s->max_size);
 		return false;
 	}
 	return true;
 }
 
-/* The recipient for a message that may go: alive or away. */
-static const char *decide(const struct redirect_settings *s, const char *away)
+/* Reads the rest of the message, until EOF or until; false when it must
+ * not be forwarded after all (a read error, or max_size). */
+static bool body_lets_go(const struct redirect_settings *s, int64_t until,
+			 unsigned long long size)
+{
+	struct roam_error e;
+	enum input_end r = redirect_drain(STDIN_FILENO, &size, until, &e);
+
+	if (r == INPUT_ERROR) {
+		roam_err("%s", e.msg);
+		return false;
+	}
+	if (r == INPUT_TIMEOUT)
+		roam_notice("stopped reading the message after read_timeout %ld ms (%llu bytes read;"
+			    " the writer never closed it)", s->read_timeout, size);
+	if (s->max_size && (size > (unsigned long long)s->max_size || r == INPUT_TIMEOUT)) {
+		roam_info("not forwarded: %llu bytes%s is more than max_size %ld", size,
+			  r == INPUT_TIMEOUT ? " and more" : "", s->max_size);
+		return false;
+	}
+	return true;
+}
+
+/* The row that decides: the recipients table's for --for, else the single
+ * keys' implicit row; NULL (logged) when there is none. */
+static const struct redirect_row *find_row(const struct redirect_settings *s,
+					   struct redirect_table *t)
+{
+	struct roam_error e;
+	const struct redirect_row *row;
+
+	if (s->recipients ? !redirect_table_load(t, s->recipients, &e)
+			  : !redirect_table_single(t, s->target, s->alive, &e)) {
+		roam_warn("%s: the recipient is away", e.msg);
+		return NULL;
+	}
+	row = redirect_table_find(t, s->recipient ? s->recipient : "");
+	if (!row)
+		roam_info("%.300s is not in %s: away", s->recipient ? s->recipient : "(no --for)",
+			  s->recipients);
+	return row;
+}
+
+/* Alive or away for row: the state file, else an own probe (decide.h). */
+static bool row_alive(const struct redirect_settings *s, const struct redirect_row *row)
 {
 	struct decide_in in = {
-		.state_dir = s->state_dir, .max_age = s->max_age,
+		.target = row->target, .state_dir = s->state_dir, .max_age = s->max_age,
 		.deadline_ms = s->deadline, .method = s->method,
 	};
 	struct decision d;
+	char addr[INET_ADDRSTRLEN];
 
-	if (!s->target || !s->alive) {
-		roam_warn("no %s configured: printing the away target", s->target ? "alive" : "target");
-		return away;
-	}
-	if (!redirect_target_ok(s->alive)) {
-		roam_warn("alive '%.300s' is not one plain address: printing the away target", s->alive);
-		return away;
-	}
-	roam_parse_ipv4(s->target, &in.target, NULL);	/* checked with the settings */
 	redirect_emit_alarm(s->deadline + BACKSTOP_MS);
 	redirect_decide(&in, &d);
 	redirect_emit_alarm(0);
-	roam_log(d.trouble ? LOG_WARNING : LOG_INFO, "%s %s: %s", s->target,
+	inet_ntop(AF_INET, &row->target, addr, sizeof(addr));
+	roam_log(d.trouble ? LOG_WARNING : LOG_INFO, "%s %s: %s", addr,
 		 d.alive ? "alive" : "away", d.why);
-	return d.alive ? s->alive : away;
+	return d.alive;
+}
+
+/* The recipient for a message that may go: alive or away. */
+static const char *decide(const struct redirect_settings *s, const char *away,
+			  struct redirect_table *t)
+{
+	const struct redirect_row *row = find_row(s, t);
+
+	return row && row_alive(s, row) ? row->alive : away;
+}
+
+/* --exit-status, for Sieve's execute: no message on stdin (it is not read),
+ * the alive destination and 0, or nothing and 1 for anything else. */
+static int exit_status_run(const struct redirect_settings *s, bool usable)
+{
+	struct redirect_table t = { 0 };
+	const struct redirect_row *row = usable ? find_row(s, &t) : NULL;
+	int code = REDIRECT_EXIT_NOT_ALIVE;
+
+	if (row && row_alive(s, row)) {
+		redirect_emit(row->alive);
+		code = REDIRECT_EXIT_ALIVE;
+	}
+	redirect_table_free(&t);
+	return code;
+}
+
+/* --exit-status changes what a signal does: known before any option is parsed */
+static bool wants_exit_status(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--exit-status"))
+			return true;
+	return false;
 }
 
 int main(int argc, char **argv)
 {
 	char def_buf[REDIRECT_TARGET_MAX + 1];
 	struct redirect_settings s;
+	struct redirect_table table = { 0 };
 	struct roam_error e;
 	const char *def, *def_what, *away, *answer;
 	enum settings_cli cli;
+	unsigned long long size;
+	int64_t started = redirect_now_ms(), until;
 	bool usable;
 
 	plug_std_fds();
 	def = redirect_default_away(def_buf, sizeof(def_buf), &def_what);
-	redirect_emit_init(def);	/* from here on a signal prints a safe line */
+	if (wants_exit_status(argc, argv))
+		redirect_emit_init_status(REDIRECT_EXIT_NOT_ALIVE);
+	else
+		redirect_emit_init(def);	/* from here on a signal prints a safe line */
 	cli = redirect_settings_parse(&s, argc, argv, &e);
 	if (cli == SETTINGS_HELP || cli == SETTINGS_VERSION) {
 		if (cli == SETTINGS_HELP)
@@ -122,7 +208,7 @@ int main(int argc, char **argv)
 		return REDIRECT_EXIT;
 	}
 	roam_log_init("roam-redirect", s.verbosity, 0);
-	if (def_what[0] != '$')	/* procmail always sets LOGNAME: say so when it is bad */
+	if (!s.exit_status && def_what[0] != '$')	/* procmail always sets LOGNAME: say so when it is bad */
 		roam_log(getenv("LOGNAME") ? LOG_WARNING : LOG_INFO,
 			 "$LOGNAME is %s: the default away target is %s, %s", getenv("LOGNAME") ?
 			 "not a plain address" : "unset", def, def_what);
@@ -134,13 +220,24 @@ int main(int argc, char **argv)
 		roam_err("%s", e.msg);
 		usable = false;
 	}
+	if (s.exit_status) {
+		int code = exit_status_run(&s, usable);
+
+		redirect_settings_free(&s);
+		return code;
+	}
 	away = choose_away(&s, def);
 	redirect_emit_fallback(away);
 
+	/* one deadline for the whole run: header, own probe and drain */
+	until = started + s.read_timeout;
 	answer = away;
-	if (message_may_go(&s) && usable)
-		answer = decide(&s, away);
+	if (header_lets_go(&s, until, &size) && usable)
+		answer = decide(&s, away, &table);
+	if (!body_lets_go(&s, until, size))
+		answer = away;
 	redirect_emit(answer);
+	redirect_table_free(&table);
 	redirect_settings_free(&s);
 	return REDIRECT_EXIT;
 }

@@ -17,7 +17,7 @@ static const char *const opt_name[OPT_N] = {
 	[OPT_STATE_DIR] = "state-dir", [OPT_MAX_AGE] = "max-age", [OPT_DEADLINE] = "deadline",
 };
 
-enum { LONG_VERSION = 256, LONG_KEY = 300 };	/* LONG_KEY + OPT_x: an option that is a key */
+enum { LONG_VERSION = 256, LONG_EXIT_STATUS, LONG_FOR, LONG_KEY = 300 };	/* LONG_KEY + OPT_x: an option that is a key */
 
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -27,6 +27,8 @@ static const struct option long_options[] = {
 	{ "state-dir", required_argument, NULL, LONG_KEY + OPT_STATE_DIR },
 	{ "max-age", required_argument, NULL, LONG_KEY + OPT_MAX_AGE },
 	{ "deadline", required_argument, NULL, LONG_KEY + OPT_DEADLINE },
+	{ "exit-status", no_argument, NULL, LONG_EXIT_STATUS },
+	{ "for", required_argument, NULL, LONG_FOR },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, LONG_VERSION },
@@ -37,12 +39,15 @@ void redirect_usage(void)
 {
 	printf("usage: roam-redirect [-c FILE] [--target ADDR] [--alive RCPT] [--away RCPT]\n"
 	       "                     [--state-dir DIR] [--max-age SECONDS] [--deadline MS] [-v]\n"
-	       "                     [--help] [--version]\n"
+	       "                     [--for RECIPIENT] [--exit-status] [--help] [--version]\n"
 	       "Reads a message on stdin and prints the one recipient to forward it to:\n"
 	       "the alive one when the target is up, the away one otherwise. For procmail:\n"
 	       "  :0 w\n"
 	       "  ! `roam-redirect`\n"
-	       "Always exits 0. See roam-redirect(1) and roam.conf(5).\n");
+	       "Always exits 0. With --exit-status (Sieve's execute): prints the alive\n"
+	       "destination and exits 0 when alive, prints nothing and exits 1 otherwise.\n"
+	       "--for picks the recipient's row of the recipients table.\n"
+	       "See roam-redirect(1) and roam.conf(5).\n");
 }
 
 static const struct roam_key *table_key(const char *name)
@@ -69,6 +74,7 @@ enum settings_cli redirect_settings_parse(struct redirect_settings *s, int argc,
 	int c;
 
 	memset(s, 0, sizeof(*s));
+	s->read_timeout = REDIRECT_READ_TIMEOUT_MS;
 	opterr = 0;	/* getopt must not write to procmail's log: we report */
 	while ((c = getopt_long(argc, argv, "+c:vh", long_options, NULL)) != -1) {
 		if (c >= LONG_KEY && c < LONG_KEY + OPT_N) {
@@ -81,6 +87,8 @@ enum settings_cli redirect_settings_parse(struct redirect_settings *s, int argc,
 		switch (c) {
 		case 'c': s->conf_file = optarg; break;
 		case 'v': s->verbosity++; break;
+		case LONG_EXIT_STATUS: s->exit_status = true; break;
+		case LONG_FOR: s->recipient = optarg; break;
 		case 'h': return SETTINGS_HELP;
 		case LONG_VERSION: return SETTINGS_VERSION;
 		default:
@@ -129,6 +137,8 @@ bool redirect_settings_load(struct redirect_settings *s, struct roam_error *e)
 	s->loop_header = roam_conf_str(s->conf, "redirect", "loop_header");
 	s->method = roam_conf_str(s->conf, "redirect", "method");
 	s->max_size = roam_conf_int(s->conf, "redirect", "max_size");
+	s->read_timeout = roam_conf_int(s->conf, "redirect", "read_timeout");
+	s->recipients = roam_conf_str(s->conf, "redirect", "recipients");
 	s->nskip = roam_conf_list(s->conf, "redirect", "skip_from", &s->skip_from);
 	return true;
 }

@@ -15,6 +15,9 @@
 #include "config.h"
 #include "error.h"
 
+/* read_timeout's default, also when the file cannot be read */
+#define REDIRECT_READ_TIMEOUT_MS 30000
+
 enum settings_cli { SETTINGS_RUN, SETTINGS_HELP, SETTINGS_VERSION, SETTINGS_BAD };
 
 /* the command-line options that are also keys, by key name */
@@ -25,12 +28,14 @@ struct redirect_settings {
 	const char *conf_file;		/* -c FILE; NULL: /etc/roam.conf */
 	const char *cli[OPT_N];
 	int verbosity;
+	bool exit_status;		/* --exit-status: for Sieve's execute */
+	const char *recipient;		/* --for: the row of the recipients table */
 
 	/* the result: command line, else file, else default */
-	const char *target, *alive, *away, *state_dir, *loop_header, *method;
+	const char *target, *alive, *away, *state_dir, *loop_header, *method, *recipients;
 	const char *const *skip_from;
 	size_t nskip;
-	long max_age, deadline, max_size;
+	long max_age, deadline, max_size, read_timeout;
 
 	struct roam_conf *conf;		/* owns the strings above */
 };

@@ -21,6 +21,8 @@ take contrib-nm-dispatcher.t "$(cl_file '*nm-dispatcher*' '*dispatcher*' '*Netwo
 take contrib-ppp.t "$(cl_file '*ppp-ip-up*' '*ip-up*' '*ppp*')"
 take contrib-authorized-keys.t "$(cl_file 'authorized_keys*' '*authorized_keys*')"
 take contrib-fetch-login.t "$(cl_file '*fetch*.login' '*fetch*profile*' '*.login')"
+take redirect-sieve.t "$ROAM_TOP/contrib/roam.sieve"
+take redirectd-postmap.t "$ROAM_TOP/contrib/postfix-main.cf"
 # contrib-cron.t takes every *.cron
 for f in "$ROAM_TOP"/contrib/*.cron; do [ -f "$f" ] && take contrib-cron.t "$f"; done
 

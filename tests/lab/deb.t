@@ -13,7 +13,7 @@ lab_require_root
 lab_init
 
 version=$(cat "$ROAM_TOP/VERSION")
-SBIN_TOOLS="roam-tunnel roam-probe"
+SBIN_TOOLS="roam-tunnel roam-probe roam-redirectd"
 BIN_TOOLS="roam-redirect roam-fetch"
 unit=$(cd "$ROAM_TOP" && ls contrib/*.service 2>/dev/null | head -n1)
 unit=${unit##*/}
@@ -81,7 +81,7 @@ want=
 for t in $SBIN_TOOLS; do want+="-rwxr-xr-x ./usr/sbin/$t"$'\n'; done
 for t in $BIN_TOOLS; do want+="-rwxr-xr-x ./usr/bin/$t"$'\n'; done
 is "$(grep -E ' \./usr/s?bin/.' <<<"$contents" | LC_ALL=C sort)" "$(LC_ALL=C sort <<<"${want%$'\n'}")" \
-	"the four programs, in sbin and bin, mode 0755"
+	"the five programs, in sbin and bin, mode 0755"
 wantman=$(cd "$ROAM_TOP" && for m in man/*.[158]; do [ -e "$m" ] && echo "./usr/share/man/man${m##*.}/${m##*/}.gz"; done | LC_ALL=C sort)
 is "$(grep -o ' \./usr/share/man/.*\.gz$' <<<"$contents" | cut -c2- | LC_ALL=C sort)" "$wantman" \
 	"every man page of man/ (gzipped)"
@@ -137,7 +137,7 @@ is "$(dpkg-query -W -f='${db:Status-Abbrev}${Version}' roam 2>&1)" "ii $version"
 runs=
 for t in $SBIN_TOOLS; do runs+="$("/usr/sbin/$t" --version 2>&1) "; done
 for t in $BIN_TOOLS; do runs+="$("/usr/bin/$t" --version 2>&1) "; done
-is "$runs" "roam-tunnel $version roam-probe $version roam-redirect $version roam-fetch $version " \
+is "$runs" "roam-tunnel $version roam-probe $version roam-redirectd $version roam-redirect $version roam-fetch $version " \
 	"the installed tools run"
 is "$(getcap /usr/sbin/roam-probe | awk '{ print $2 }')" "cap_net_raw=ep" "postinst gave roam-probe cap_net_raw"
 ok "as nobody, the installed roam-probe pings 127.0.0.1 over raw ICMP" \

@@ -12,7 +12,7 @@ command -v getcap >/dev/null || { echo "1..0 # SKIP no getcap (libcap2-bin)"; ex
 lab_init
 
 # the contract of issue 9: where each tool goes
-SBIN_TOOLS="roam-tunnel roam-probe"
+SBIN_TOOLS="roam-tunnel roam-probe roam-redirectd"
 BIN_TOOLS="roam-redirect roam-fetch"
 version=$(cat "$ROAM_TOP/VERSION")
 
@@ -68,7 +68,7 @@ is "$?" 0 "/etc/roam.conf is the sample etc/roam.conf"
 runs=
 for t in $SBIN_TOOLS; do runs+="$("$D/usr/local/sbin/$t" --version 2>&1) "; done
 for t in $BIN_TOOLS; do runs+="$("$D/usr/local/bin/$t" --version 2>&1) "; done
-is "$runs" "roam-tunnel $version roam-probe $version roam-redirect $version roam-fetch $version " \
+is "$runs" "roam-tunnel $version roam-probe $version roam-redirectd $version roam-redirect $version roam-fetch $version " \
 	"each installed program runs and reports VERSION"
 # the capability works: an unprivileged user sends ICMP through a raw socket
 if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then

@@ -9,7 +9,7 @@ set -u
 . "$ROAM_TOP/tests/lab/redirect-lib.sh"
 lab_require_root
 lab_init
-plan 22
+plan 26
 
 mail=$(lab_ns mail)
 laptop=$(lab_ns laptop)
@@ -72,8 +72,9 @@ drain_then_signal() {	# drain_then_signal SIG → sets out, rc
 	exec 7>"$fifo"
 	printf 'Subject: half\n\n' >&7
 	head -c 300000 /dev/zero >&7
-	# splice (275), not read: a read could still be the configuration's
-	wait_syscall "$pid" drain 275 && kill -s "$1" "$pid"
+	# poll (7) once the pipe is empty: the drain waits there (a read could
+	# still be the configuration's)
+	wait_syscall "$pid" drain 7 && kill -s "$1" "$pid"
 	wait "$pid"; rc=$?
 	exec 7>&-
 	out=$(cat "$LAB_TMP/sig.out")
@@ -91,6 +92,31 @@ else
 	drain_then_signal SEGV
 	is "$out $rc" "$RL_AWAY 0" "SIGSEGV while draining: the away target, exit 0"
 fi
+
+# a writer that never closes (a hung MDA chain): read_timeout ends the whole
+# run with the decided target; the header rules still see the header
+never_closed() {	# never_closed → sets out, rc, ms
+	local fifo=$LAB_TMP/fifo.open t0
+	mkfifo "$fifo"
+	exec 7<>"$fifo"	# read-write: the writer end stays open with us
+	printf 'From: a@example.org\nSubject: open\n\nbody\n' >&7
+	t0=$(date +%s%N)
+	out=$("${R[@]}" <"$fifo"); rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	exec 7>&-
+	rm -f "$fifo"
+}
+rl_conf read_timeout=700
+never_closed
+is "$out $rc" "$RL_ALIVE 0" "stdin never closed: the decided target (alive), exit 0"
+ok "  after read_timeout, not for ever ($ms ms)" test "$ms" -ge 700 -a "$ms" -lt 5000
+rl_conf read_timeout=700 "skip_from=*@example.org"
+never_closed
+is "$out $rc" "$RL_AWAY 0" "  with a header rule that matches: away"
+rl_conf read_timeout=700 max_size=100000
+never_closed
+is "$out $rc" "$RL_AWAY 0" "  with max_size: its size is unknown, away"
+rl_conf
 
 # a signal while it probes: stale state, silent laptop, long deadline
 ip -n "$laptop" addr del "$RL_TARGET/24" dev "$LAB_LINK_IF2"

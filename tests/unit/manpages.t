@@ -12,8 +12,8 @@ build=${ROAM_BUILD:-$top/build}
 command -v groff >/dev/null || { echo "1..0 # SKIP no groff"; exit 0; }
 
 # the contract of issue 9: the tools and their man sections
-declare -A SECTION=([roam-tunnel]=8 [roam-probe]=8 [roam-redirect]=1 [roam-fetch]=1)
-TOOLS="roam-tunnel roam-probe roam-redirect roam-fetch"
+declare -A SECTION=([roam-tunnel]=8 [roam-probe]=8 [roam-redirect]=1 [roam-fetch]=1 [roam-redirectd]=8)
+TOOLS="roam-tunnel roam-probe roam-redirect roam-fetch roam-redirectd"
 version=$(cat "$top/VERSION")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

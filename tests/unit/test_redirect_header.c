@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -21,11 +22,11 @@ static void rules(struct header_rules *r)
 	assert_true(header_rules_init(r, "X-Loop: roam@example.net", skip, 2, NULL));
 }
 
-/* feeds msg in pieces of `step` bytes; returns the header length consumed */
-static size_t scan_msg(const char *msg, size_t step, struct header_scan *h,
-		       const struct header_rules *r)
+/* feeds len bytes of msg in pieces of `step` bytes; returns the header length consumed */
+static size_t scan_bytes(const char *msg, size_t len, size_t step, struct header_scan *h,
+			 const struct header_rules *r)
 {
-	size_t len = strlen(msg), used = 0;
+	size_t used = 0;
 
 	header_scan_init(h, r);
 	for (size_t off = 0; off < len && !h->done; off += step) {
@@ -39,22 +40,36 @@ static size_t scan_msg(const char *msg, size_t step, struct header_scan *h,
 	return used;
 }
 
-/* the verdict for msg must not depend on how it is cut into pieces */
-static bool matches(const char *msg)
+static size_t scan_msg(const char *msg, size_t step, struct header_scan *h,
+		       const struct header_rules *r)
+{
+	return scan_bytes(msg, strlen(msg), step, h, r);
+}
+
+/* the verdict for len bytes of msg must not depend on how they are cut into pieces */
+static bool matches_bytes(const char *msg, size_t len)
 {
 	struct header_rules r;
 	struct header_scan h;
 	bool first;
 
 	rules(&r);
-	scan_msg(msg, strlen(msg) + 1, &h, &r);
+	scan_bytes(msg, len, len + 1, &h, &r);
 	first = h.matched;
 	for (size_t step = 1; step < 8; step++) {
-		scan_msg(msg, step, &h, &r);
+		scan_bytes(msg, len, step, &h, &r);
 		assert_int_equal(h.matched, first);
 	}
 	return first;
 }
+
+static bool matches(const char *msg)
+{
+	return matches_bytes(msg, strlen(msg));
+}
+
+/* a literal with NULs inside: its length without the terminator */
+#define MATCHES_NUL(lit) matches_bytes(lit, sizeof(lit) - 1)
 
 static void loop_header_matches(void **state)
 {
@@ -123,6 +138,36 @@ static void senders_are_matched(void **state)
 	assert_false(matches("Subject: a\nFrom list@lists.example.net x\n\n"));
 }
 
+/* A NUL is one byte of the line like any other: it neither ends the value
+ * (hiding the rest from the rules) nor vanishes. */
+static void nul_bytes_do_not_end_a_line(void **state)
+{
+	static const char logged[] = "From: <a\0b@lists.example.net>\n\n";
+	struct header_rules r;
+	struct header_scan h;
+
+	(void)state;
+	/* what follows the NUL is still the sender */
+	assert_true(MATCHES_NUL("From: News\0 <news@lists.example.net>\n\n"));
+	assert_true(MATCHES_NUL("From: \0news@lists.example.net\n\n"));
+	assert_true(MATCHES_NUL("From \0list@lists.example.net Wed Nov 25 16:40:00 2026\n\n"));
+	assert_true(MATCHES_NUL("Subject: \0\nFrom: <a\0b@lists.example.net>\n\n"));
+	/* a '*' of a pattern matches the NUL as it would any byte */
+	assert_true(MATCHES_NUL("From: mailer-daemon\0@example.net\n\n"));
+	/* no literal of a pattern does */
+	assert_false(MATCHES_NUL("From: x@lists.example\0net\n\n"));
+	/* the loop line: compared on all its bytes */
+	assert_true(MATCHES_NUL("Subject: a\0b\nX-Loop: roam@example.net\n\n"));
+	assert_false(MATCHES_NUL("X-Loop: roam@example.net\0other\n\n"));
+	assert_false(MATCHES_NUL("X-Loop\0: roam@example.net\n\n"));
+	assert_false(MATCHES_NUL("X-Loop: roam\0@example.net\n\n"));
+	/* the log shows the NUL, escaped */
+	rules(&r);
+	scan_bytes(logged, sizeof(logged) - 1, 100, &h, &r);
+	assert_true(h.matched);
+	assert_non_null(strstr(h.reason, "'a\\x00b@lists.example.net'"));
+}
+
 static void rules_parse(void **state)
 {
 	static const char *const bad[] = { "X-Loop", ": roam@example.net", "X Loop: a", "" };
@@ -155,6 +200,17 @@ static char *big_message(size_t hbytes, const char *last, size_t *len)
 	n += (size_t)sprintf(m + n, "%s\n\nbody X-Loop: roam@example.net\n", last);
 	*len = n;
 	return m;
+}
+
+/* header (when scan) and body to EOF, as roam-redirect reads them */
+static bool read_input(int fd, struct header_scan *scan, unsigned long long *size)
+{
+	int64_t until = redirect_now_ms() + 60000;
+
+	*size = 0;
+	if (scan && redirect_read_header(fd, scan, size, until, NULL) != INPUT_DONE)
+		return false;
+	return redirect_drain(fd, size, until, NULL) == INPUT_DONE;
 }
 
 /* a pipe fed by a child, as procmail feeds us */
@@ -201,7 +257,7 @@ static void read_one(const char *msg, size_t len, bool through_pipe, bool want_m
 		assert_int_equal(write(fd, msg, len), (ssize_t)len);
 		lseek(fd, 0, SEEK_SET);
 	}
-	assert_true(redirect_read_input(fd, &h, &size, NULL));
+	assert_true(read_input(fd, &h, &size));
 	assert_int_equal(size, len);
 	assert_int_equal(h.matched, want_match);
 	close(fd);
@@ -241,7 +297,7 @@ static void whole_input_is_drained(void **state)
 	read_one(m, len, true, false);
 	/* no rules: straight to the drain */
 	fd = pipe_from_child(m, len, &pid);
-	assert_true(redirect_read_input(fd, NULL, &size, NULL));
+	assert_true(read_input(fd, NULL, &size));
 	assert_int_equal(size, len);
 	close(fd);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -257,8 +313,51 @@ static void closed_input_is_empty(void **state)
 	(void)state;
 	assert_true(fd >= 0);
 	close(fd);	/* fd is now a closed descriptor */
-	assert_true(redirect_read_input(fd, NULL, &size, NULL));
+	assert_true(read_input(fd, NULL, &size));
 	assert_int_equal(size, 0);
+}
+
+/* A writer that never closes: reading stops at `until`, header or body,
+ * with what came counted. */
+static void a_writer_that_never_closes(void **state)
+{
+	static const char part[] = "Subject: a\n";
+	struct header_rules r;
+	struct header_scan h;
+	unsigned long long size = 0;
+	int p[2], sp[2];
+	int64_t t0;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], part, strlen(part)), (ssize_t)strlen(part));
+	rules(&r);
+	header_scan_init(&h, &r);
+	t0 = redirect_now_ms();
+	assert_int_equal(redirect_read_header(p[0], &h, &size, t0 + 200, NULL), INPUT_TIMEOUT);
+	assert_true(redirect_now_ms() - t0 >= 200);
+	assert_int_equal(size, strlen(part));
+	assert_false(h.done);
+	/* the body: spliced from the pipe until the time is up */
+	assert_int_equal(write(p[1], "\nbody\n", 6), 6);
+	t0 = redirect_now_ms();
+	assert_int_equal(redirect_drain(p[0], &size, t0 + 200, NULL), INPUT_TIMEOUT);
+	assert_true(redirect_now_ms() - t0 >= 200);
+	assert_int_equal(size, strlen(part) + 6);
+	/* and read(), for a stdin that is no pipe: a socket */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	assert_int_equal(write(sp[1], "xyz", 3), 3);
+	size = 0;
+	t0 = redirect_now_ms();
+	assert_int_equal(redirect_drain(sp[0], &size, t0 + 200, NULL), INPUT_TIMEOUT);
+	assert_true(redirect_now_ms() - t0 >= 200);
+	assert_int_equal(size, 3);
+	/* a time already passed still takes what is there */
+	close(sp[1]);
+	assert_int_equal(redirect_drain(sp[0], &size, t0, NULL), INPUT_DONE);
+	close(sp[0]);
+	close(p[0]);
+	close(p[1]);
 }
 
 int main(void)
@@ -270,10 +369,12 @@ int main(void)
 		cmocka_unit_test(body_is_never_read),
 		cmocka_unit_test(header_without_body),
 		cmocka_unit_test(senders_are_matched),
+		cmocka_unit_test(nul_bytes_do_not_end_a_line),
 		cmocka_unit_test(rules_parse),
 		cmocka_unit_test(header_larger_than_the_buffer),
 		cmocka_unit_test(whole_input_is_drained),
 		cmocka_unit_test(closed_input_is_empty),
+		cmocka_unit_test(a_writer_that_never_closes),
 	};
 
 	return cmocka_run_group_tests_name("redirect header and input", tests, NULL, NULL);
