@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -267,6 +269,19 @@ static short ssh_events(struct pump *p)
 	return ev;
 }
 
+/* Acknowledge the server's next segments at once. OpenSSH's sshd leaves Nagle
+ * on for a connection without a tty (ssh_packet_set_interactive), and writes a
+ * 64 KB reply as two 32 KB channel packets: the second waits in its kernel
+ * until the first is ACKed. Our kernel sees a request/response pattern (we
+ * send a command right after each reply: "pingpong" mode) and delays that ACK
+ * by its 40 ms minimum; every message above one ssh packet stalled 40 ms.
+ * The flag is not sticky (the next send re-enters pingpong mode), so it is set
+ * again before every wait. Not a TCP socket: nothing to do. */
+static void ack_quickly(int fd)
+{
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &(int){ 1 }, sizeof(int));
+}
+
 bool pump_step(struct pump *p, struct pollfd *extra, size_t nextra, int timeout_ms,
 	       struct roam_error *e)
 {
@@ -289,6 +304,8 @@ bool pump_step(struct pump *p, struct pollfd *extra, size_t nextra, int timeout_
 			timeout_ms = left;
 	}
 	fds[nfds++] = (struct pollfd){ .fd = p->c->fd, .events = ssh_events(p) };
+	if (fds[0].events & POLLIN)
+		ack_quickly(p->c->fd);
 	for (size_t i = 0; i < p->n && nfds < PUMP_MAX_POLL - nextra; i++) {
 		struct link *l = p->links[i];
 		short ev = 0;
