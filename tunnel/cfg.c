@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "cfg.h"
+#include "link.h"
 
 #define SEC "tunnel"
 
@@ -16,16 +17,22 @@ struct cfg_ctx {
 	struct roam_error *e;
 };
 
-static bool fail_at(struct cfg_ctx *x, const char *key, const char *what)
+bool tunnel_cfg_fail(const struct roam_conf *conf, const char *key, const char *what,
+		     struct roam_error *e)
 {
 	char where[300];
 
-	if (roam_conf_is_set(x->conf, SEC, key))
-		roam_conf_where(x->conf, SEC, key, where, sizeof(where));
+	if (roam_conf_is_set(conf, SEC, key))
+		roam_conf_where(conf, SEC, key, where, sizeof(where));
 	else
 		snprintf(where, sizeof(where), "%s",
-			 roam_conf_path(x->conf) ? roam_conf_path(x->conf) : "(no file)");
-	return roam_error_set(x->e, "%s: %s '%s' in [tunnel]", where, what, key);
+			 roam_conf_path(conf) ? roam_conf_path(conf) : "(no file)");
+	return roam_error_set(e, "%s: %s '%s' in [tunnel]", where, what, key);
+}
+
+static bool fail_at(struct cfg_ctx *x, const char *key, const char *what)
+{
+	return tunnel_cfg_fail(x->conf, key, what, x->e);
 }
 
 static bool need(struct cfg_ctx *x, const char *key)
@@ -171,6 +178,7 @@ bool tunnel_cfg_from_conf(const struct roam_conf *conf, struct tunnel_cfg *cfg,
 	struct cfg_ctx x = { .conf = conf, .e = e };
 
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->kind = &tun_link_ipip;
 	if (!get_common(&x, cfg) || !check_role(&x, cfg))
 		return false;
 	if (cfg->inner_local.s_addr == cfg->inner_remote.s_addr)

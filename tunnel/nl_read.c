@@ -8,7 +8,6 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
-#include <netlink/route/link/ipip.h>
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 #include <netlink/route/rule.h>
@@ -16,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "link.h"
 #include "nl.h"
 #include "statefile.h"
 
@@ -203,7 +203,10 @@ static bool read_links(struct tun_nl *nl, const struct tunnel_plan *want, struct
 	for (size_t i = 0; i < want->n; i++) {
 		const struct tun_link *w = &want->obj[i].link;
 		struct tun_obj o = { .kind = TUN_LINK };
+		const struct link_kind *kind;
 		struct rtnl_link *l;
+		const char *type;
+		bool ok;
 		int err;
 
 		if (want->obj[i].kind != TUN_LINK)
@@ -213,19 +216,22 @@ static bool read_links(struct tun_nl *nl, const struct tunnel_plan *want, struct
 			continue;
 		if (err < 0)
 			return roam_error_set(e, "netlink: get link %s: %s", w->name, nl_geterror(err));
-		if (!rtnl_link_is_ipip(l)) {
-			roam_error_set(e, "link %s exists and is not an ipip link (type %s)", w->name,
-				       rtnl_link_get_type(l) ? rtnl_link_get_type(l) : "none");
+		kind = tun_link_kind(w);
+		type = rtnl_link_get_type(l);
+		if (!type || strcmp(type, kind->name)) {
+			roam_error_set(e, "link %s exists and is not an %s link (type %s)", w->name,
+				       kind->name, type ? type : "none");
 			rtnl_link_put(l);
 			return false;
 		}
 		snprintf(o.link.name, sizeof(o.link.name), "%s", w->name);
-		o.link.local.s_addr = rtnl_link_ipip_get_local(l);
-		o.link.remote.s_addr = rtnl_link_ipip_get_remote(l);
-		o.link.ttl = rtnl_link_ipip_get_ttl(l);
+		o.link.kind = w->kind;
 		o.link.mtu = rtnl_link_get_mtu(l);
 		o.link.up = rtnl_link_get_flags(l) & IFF_UP;
+		ok = kind->read(nl, l, &o.link, e);
 		rtnl_link_put(l);
+		if (!ok)
+			return false;
 		if (!push(h, &o))
 			return roam_error_set(e, "out of memory");
 	}

@@ -1,5 +1,9 @@
 # tunnel/ — roam-tunnel: plan → diff → apply → verify over rtnetlink
-TUNNEL_CORE := tunnel/keys.c tunnel/plan.c tunnel/cfg.c tunnel/diff.c tunnel/render.c tunnel/state.c
+# each link kind is one file (tunnel/link.h) with its kernel half, so the
+# unit tests of the pure parts link the kernel side and libnl too
+TUNNEL_KINDS := tunnel/link.c tunnel/link_ipip.c
+TUNNEL_CORE := tunnel/keys.c tunnel/plan.c tunnel/cfg.c tunnel/diff.c tunnel/render.c tunnel/state.c \
+	$(TUNNEL_KINDS)
 TUNNEL_KERNEL := tunnel/nl_read.c tunnel/nl_apply.c tunnel/env.c tunnel/tunnel.c tunnel/register.c
 
 PROGRAMS += roam-tunnel
@@ -34,8 +38,8 @@ KEY_SECTIONS += tunnel
 UNIT_TESTS += test_tunnel test_tunnel_cfg
 test_tunnel_SRCS := tests/unit/test_tunnel.c $(TUNNEL_CORE) $(TUNNEL_KERNEL)
 test_tunnel_LIBS := $(LIBS_CMOCKA) $(LIBS_NL) $(LIBS_INIH)
-test_tunnel_cfg_SRCS := tests/unit/test_tunnel_cfg.c $(TUNNEL_CORE)
-test_tunnel_cfg_LIBS := $(LIBS_CMOCKA) $(LIBS_INIH)
+test_tunnel_cfg_SRCS := tests/unit/test_tunnel_cfg.c $(TUNNEL_CORE) $(TUNNEL_KERNEL)
+test_tunnel_cfg_LIBS := $(LIBS_CMOCKA) $(LIBS_NL) $(LIBS_INIH)
 
 # lab tests on a kernel without ipip: everything but the link, which a veth stands in for
 TEST_TOOLS += roam-tunnel-lab
