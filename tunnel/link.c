@@ -5,7 +5,7 @@
 
 #include "link.h"
 
-const struct link_kind *const tun_link_kinds[] = { &tun_link_ipip, NULL };
+const struct link_kind *const tun_link_kinds[] = { &tun_link_ipip, &tun_link_wireguard, NULL };
 
 const struct link_kind *tun_link_kind_find(const char *name)
 {

@@ -31,6 +31,7 @@ struct link_kind {
 	const char *module;	/* the kernel module, for the hint when it is missing */
 	unsigned default_mtu;	/* mtu unset: 0 leaves it to the kernel */
 	bool follows_peer;	/* the kernel learns the peer's endpoint: no registration */
+	bool has_local;		/* the link has a local address (local = auto finds it) */
 	/* [tunnel] keys only this kind uses: a config of another kind refuses them */
 	const char *const *keys;
 	/* the kind's own keys into cfg; errors name FILE:LINE (NULL: none) */
@@ -51,7 +52,7 @@ struct link_kind {
 		     struct roam_error *e);
 };
 
-extern const struct link_kind tun_link_ipip;
+extern const struct link_kind tun_link_ipip, tun_link_wireguard;
 
 /* every kind, NULL-terminated (encap's choices, in this order) */
 extern const struct link_kind *const tun_link_kinds[];

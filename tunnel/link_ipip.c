@@ -82,6 +82,7 @@ static bool ipip_read(struct tun_nl *nl, struct rtnl_link *l, struct tun_link *o
 const struct link_kind tun_link_ipip = {
 	.name = "ipip",
 	.module = "ipip",
+	.has_local = true,
 	.keys = ipip_keys,
 	.equal = ipip_equal,
 	.render = ipip_render,

@@ -139,7 +139,7 @@ bool tunnel_plan_build(const struct tunnel_cfg *cfg, const struct tunnel_env *en
 		       struct tunnel_plan *plan, struct roam_error *e)
 {
 	plan->n = 0;
-	if (cfg->local_auto && !env->local.s_addr)
+	if (cfg->local_auto && !env->local.s_addr && (!cfg->kind || cfg->kind->has_local))
 		return roam_error_set(e, "local = auto: no IPv4 address on uplink %s",
 				      env->uplink[0] ? env->uplink : "(none)");
 	if (cfg->role == ROLE_GATEWAY)

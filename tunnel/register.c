@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "link.h"
 #include "log.h"
 #include "render.h"
 #include "tunnel.h"
@@ -98,6 +99,13 @@ enum tunnel_result tunnel_register(struct tunnel_run *r, const char *conn, struc
 
 	if (r->cfg->role != ROLE_GATEWAY || r->existing_link)
 		return roam_error_set(e, "register: only a gateway accepts registrations"), TUNNEL_BADUSE;
+	if (r->cfg->kind->follows_peer) {
+		/* exit 0: a mobile (or its hook) still calling register is not broken */
+		roam_notice("%s: encap = %s follows the mobile's endpoint by itself; nothing to register",
+			    r->cfg->name, r->cfg->kind->name);
+		fprintf(r->out, "%s: %s needs no registration\n", r->cfg->name, r->cfg->kind->name);
+		return TUNNEL_OK;
+	}
 	if (!tunnel_register_client(conn, &client, e) || !tunnel_register_allowed(r->cfg, client, e))
 		return TUNNEL_REFUSED;
 	probe.obj[0].kind = TUN_LINK;

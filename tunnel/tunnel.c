@@ -461,7 +461,8 @@ enum tunnel_result tunnel_roam(struct tunnel_run *r, struct roam_error *e)
 	}
 	if (!apply_diff(r, s, e))
 		goto out;
-	if (!r->dry_run && s->diff.state[li] == TUN_DIFFERENT)
+	if (!r->dry_run && s->diff.state[li] == TUN_DIFFERENT &&
+	    s->diff.current[li].link.local.s_addr != s->plan.obj[li].link.local.s_addr)
 		roam_notice("%s: local %s -> %s", r->cfg->name,
 			    inet_ntop(AF_INET, &s->diff.current[li].link.local, a, sizeof(a)),
 			    inet_ntop(AF_INET, &s->plan.obj[li].link.local, b, sizeof(b)));
