@@ -36,7 +36,7 @@ endif
 # parse this file before scripts/deps has installed anything (they run make
 # again afterwards), and a newcomer's first screen must not be a page of
 # "Package libcurl was not found". Any other goal says it once, below.
-PKGS := libcurl libssh2 libnl-route-3.0 inih cmocka
+PKGS := libcurl libssh2 libnl-route-3.0 libnl-genl-3.0 inih cmocka
 pkg = $(shell { $(PKG_CONFIG) $(1); } 2>/dev/null)
 LIBS_CURL := $(call pkg,--libs libcurl)
 LIBS_SSH2 := $(call pkg,--libs libssh2)

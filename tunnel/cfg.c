@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "cfg.h"
+#include "link.h"
 
 #define SEC "tunnel"
 
@@ -16,16 +17,22 @@ struct cfg_ctx {
 	struct roam_error *e;
 };
 
-static bool fail_at(struct cfg_ctx *x, const char *key, const char *what)
+bool tunnel_cfg_fail(const struct roam_conf *conf, const char *key, const char *what,
+		     struct roam_error *e)
 {
 	char where[300];
 
-	if (roam_conf_is_set(x->conf, SEC, key))
-		roam_conf_where(x->conf, SEC, key, where, sizeof(where));
+	if (roam_conf_is_set(conf, SEC, key))
+		roam_conf_where(conf, SEC, key, where, sizeof(where));
 	else
 		snprintf(where, sizeof(where), "%s",
-			 roam_conf_path(x->conf) ? roam_conf_path(x->conf) : "(no file)");
-	return roam_error_set(x->e, "%s: %s '%s' in [tunnel]", where, what, key);
+			 roam_conf_path(conf) ? roam_conf_path(conf) : "(no file)");
+	return roam_error_set(e, "%s: %s '%s' in [tunnel]", where, what, key);
+}
+
+static bool fail_at(struct cfg_ctx *x, const char *key, const char *what)
+{
+	return tunnel_cfg_fail(x->conf, key, what, x->e);
 }
 
 static bool need(struct cfg_ctx *x, const char *key)
@@ -112,10 +119,13 @@ static bool get_common(struct cfg_ctx *x, struct tunnel_cfg *c)
 	const char *reg = roam_conf_str(x->conf, SEC, "register");
 	const char *role = roam_conf_str(x->conf, SEC, "role");
 
-	if (!need(x, "role") || !need(x, "remote") || !need(x, "inner_local") ||
-	    !need(x, "inner_remote") || !need(x, "exported"))
+	if (!need(x, "role"))
 		return false;
 	c->role = strcasecmp(role, "gateway") ? ROLE_MOBILE : ROLE_GATEWAY;
+	/* the gateway's wireguard follows the mobile: it needs no remote */
+	if ((!(c->role == ROLE_GATEWAY && c->kind->follows_peer) && !need(x, "remote")) ||
+	    !need(x, "inner_local") || !need(x, "inner_remote") || !need(x, "exported"))
+		return false;
 	c->local_auto = !strcasecmp(local, "auto");
 	if (!get_name(x, "name", c->name) || !get_name(x, "lan_dev", c->lan_dev))
 		return false;
@@ -127,7 +137,7 @@ static bool get_common(struct cfg_ctx *x, struct tunnel_cfg *c)
 	    !get_ipv4(x, "remote", &c->remote) || !get_ipv4(x, "inner_local", &c->inner_local) ||
 	    !get_ipv4(x, "inner_remote", &c->inner_remote) || !get_ipv4(x, "exported", &c->exported))
 		return false;
-	if (!roam_ipv4_is_unicast(c->remote))
+	if ((c->remote.s_addr || !c->kind->follows_peer) && !roam_ipv4_is_unicast(c->remote))
 		return fail_at(x, "remote", "not a unicast address:");
 	c->table = (uint32_t)roam_conf_int(x->conf, SEC, "table");
 	c->priority = (uint32_t)roam_conf_int(x->conf, SEC, "priority");
@@ -165,13 +175,32 @@ static bool check_role(struct cfg_ctx *x, const struct tunnel_cfg *c)
 	return true;
 }
 
+/* keys of the other kinds make no sense here: a typo or a half-done switch */
+static bool check_kind(struct cfg_ctx *x, const struct link_kind *kind)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "encap = %s does not use", kind->name);
+	for (size_t k = 0; tun_link_kinds[k]; k++)
+		for (size_t i = 0; tun_link_kinds[k] != kind && tun_link_kinds[k]->keys[i]; i++)
+			if (roam_conf_is_set(x->conf, SEC, tun_link_kinds[k]->keys[i]))
+				return fail_at(x, tun_link_kinds[k]->keys[i], what);
+	return true;
+}
+
 bool tunnel_cfg_from_conf(const struct roam_conf *conf, struct tunnel_cfg *cfg,
 			  struct roam_error *e)
 {
 	struct cfg_ctx x = { .conf = conf, .e = e };
 
 	memset(cfg, 0, sizeof(*cfg));
-	if (!get_common(&x, cfg) || !check_role(&x, cfg))
+	/* the key table allows only the kinds' names */
+	cfg->kind = tun_link_kind_find(roam_conf_str(conf, SEC, "encap"));
+	if (!cfg->kind)
+		return fail_at(&x, "encap", "unknown link kind in");
+	if (!check_kind(&x, cfg->kind) || !get_common(&x, cfg) || !check_role(&x, cfg))
+		return false;
+	if (cfg->kind->cfg && !cfg->kind->cfg(conf, cfg, e))
 		return false;
 	if (cfg->inner_local.s_addr == cfg->inner_remote.s_addr)
 		return fail_at(&x, "inner_remote", "same address as inner_local:");

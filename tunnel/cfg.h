@@ -14,6 +14,10 @@ extern const struct roam_section roam_tunnel_keys;
 bool tunnel_cfg_from_conf(const struct roam_conf *conf, struct tunnel_cfg *cfg,
 			  struct roam_error *e);
 
+/* "FILE:LINE: WHAT 'KEY' in [tunnel]" (the file alone when KEY is not set); false */
+bool tunnel_cfg_fail(const struct roam_conf *conf, const char *key, const char *what,
+		     struct roam_error *e);
+
 /* "tcp/25" → IPPROTO_TCP, 25 */
 bool tunnel_parse_port(const char *s, struct tun_port *out);
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "diff.h"
+#include "link.h"
 
 static bool addr_eq(struct in_addr a, struct in_addr b)
 {
@@ -37,9 +38,8 @@ bool tun_same_object(const struct tun_obj *a, const struct tun_obj *b)
 
 static bool link_eq(const struct tun_link *want, const struct tun_link *have)
 {
-	return addr_eq(want->local, have->local) && addr_eq(want->remote, have->remote) &&
-	       want->ttl == have->ttl && want->up == have->up &&
-	       (!want->mtu || want->mtu == have->mtu);
+	return want->up == have->up && (!want->mtu || want->mtu == have->mtu) &&
+	       tun_link_kind(want) == tun_link_kind(have) && tun_link_kind(want)->equal(want, have);
 }
 
 static bool route_eq(const struct tun_route *a, const struct tun_route *b)

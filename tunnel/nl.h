@@ -43,6 +43,8 @@ bool tun_nl_env(struct tun_nl *nl, const struct tunnel_cfg *cfg, struct tunnel_e
 struct nl_sock *tun_nl_sock(struct tun_nl *nl);
 void tun_nl_count(struct tun_nl *nl);
 bool tun_sysctl_read(int *value, struct roam_error *e);
+/* a generic netlink socket (opened on first use) and FAMILY's id, or a libnl error */
+int tun_nl_genl(struct tun_nl *nl, const char *family, struct nl_sock **sk);
 /* the kernel's reason for the last failed request (extended ack), or "" */
 const char *tun_nl_why(const struct tun_nl *nl);
 /* ifindex → name, remembered until the next write; NULL when there is none */

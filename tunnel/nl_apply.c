@@ -8,7 +8,6 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
-#include <netlink/route/link/ipip.h>
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 #include <netlink/route/rule.h>
@@ -16,20 +15,22 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "link.h"
 #include "nl.h"
 #include "render.h"
 
 static bool nl_fail(struct tun_nl *nl, struct roam_error *e, const char *verb,
 		    const struct tun_obj *o, int err)
 {
-	char what[TUN_RENDER_MAX];
+	char what[TUN_RENDER_MAX], hint[64] = "";
 	const char *why = tun_nl_why(nl);
 
 	tun_describe(o, what, sizeof(what));
+	if (o->kind == TUN_LINK && err == -NLE_OPNOTSUPP)
+		snprintf(hint, sizeof(hint), " (no %s support in this kernel? modprobe %s)",
+			 tun_link_kind(&o->link)->name, tun_link_kind(&o->link)->module);
 	return roam_error_set(e, "netlink: %s %s: %s%s%s%s%s", verb, what, nl_geterror(err),
-			      *why ? " (kernel: " : "", why, *why ? ")" : "",
-			      o->kind == TUN_LINK && err == -NLE_OPNOTSUPP ?
-			      " (no ipip support in this kernel? modprobe ipip)" : "");
+			      *why ? " (kernel: " : "", why, *why ? ")" : "", hint);
 }
 
 static bool ifindex(const char *dev, int *out, const struct tun_obj *o, struct roam_error *e)
@@ -69,51 +70,14 @@ static bool sysctl_write(int value, struct roam_error *e)
 	return true;
 }
 
-/* all ipip parameters: the kernel resets those a change request leaves out */
-static struct rtnl_link *link_obj(const struct tun_link *w, struct rtnl_link *orig)
+static int link_change(struct tun_nl *nl, const struct tun_link *w)
 {
-	struct rtnl_link *l = rtnl_link_ipip_alloc();
-
-	if (!l)
-		return NULL;
-	rtnl_link_set_name(l, w->name);
-	rtnl_link_ipip_set_local(l, w->local.s_addr);
-	rtnl_link_ipip_set_remote(l, w->remote.s_addr);
-	rtnl_link_ipip_set_ttl(l, (uint8_t)w->ttl);
-	rtnl_link_ipip_set_pmtudisc(l, orig ? rtnl_link_ipip_get_pmtudisc(orig) : 1);
-	if (orig) {
-		rtnl_link_ipip_set_tos(l, rtnl_link_ipip_get_tos(orig));
-		rtnl_link_ipip_set_link(l, rtnl_link_ipip_get_link(orig));
-	}
-	if (w->mtu)
-		rtnl_link_set_mtu(l, w->mtu);
-	if (w->up)
-		rtnl_link_set_flags(l, IFF_UP);
-	return l;
-}
-
-static int link_add(struct nl_sock *sk, const struct tun_link *w)
-{
-	struct rtnl_link *l = link_obj(w, NULL);
-	int err;
-
-	if (!l)
-		return -NLE_NOMEM;
-	err = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
-	rtnl_link_put(l);
-	return err;
-}
-
-static int link_change(struct nl_sock *sk, const struct tun_link *w)
-{
-	struct rtnl_link *orig, *l;
-	int err = rtnl_link_get_kernel(sk, 0, w->name, &orig);
+	struct rtnl_link *orig;
+	int err = rtnl_link_get_kernel(tun_nl_sock(nl), 0, w->name, &orig);
 
 	if (err < 0)
 		return err;
-	l = link_obj(w, orig);
-	err = l ? rtnl_link_change(sk, orig, l, 0) : -NLE_NOMEM;
-	rtnl_link_put(l);
+	err = tun_link_kind(w)->change(nl, w, orig);
 	rtnl_link_put(orig);
 	return err;
 }
@@ -249,8 +213,8 @@ static bool apply(struct tun_nl *nl, const struct tun_obj *o, bool add, bool cha
 			return false;
 		break;
 	case TUN_LINK:
-		err = change ? link_change(sk, &o->link) :
-		      add ? link_add(sk, &o->link) : 0;
+		err = change ? link_change(nl, &o->link) :
+		      add ? tun_link_kind(&o->link)->add(nl, &o->link) : 0;
 		if (!add && !change) {
 			struct rtnl_link *l = rtnl_link_alloc();
 

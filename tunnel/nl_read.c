@@ -5,10 +5,12 @@
 #include <linux/fib_rules.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
+#include <linux/genetlink.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
-#include <netlink/route/link/ipip.h>
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 #include <netlink/route/rule.h>
@@ -16,11 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "link.h"
 #include "nl.h"
 #include "statefile.h"
 
 struct tun_nl {
 	struct nl_sock *sk;
+	struct nl_sock *genl;	/* generic netlink, opened on first use */
+	char genl_family[GENL_NAMSIZ];
+	int genl_id;
 	unsigned changes;
 	/* dumps shared by env.c and the reader until the next write: every
 	 * syscall counts for a tool that runs once per network change */
@@ -54,6 +60,16 @@ static int ext_ack(struct sockaddr_nl *who, struct nlmsgerr *err, void *arg)
 	return NL_STOP;
 }
 
+/* the socket options every request of ours wants: the kernel's reason, one read per batch */
+static void sock_setup(struct tun_nl *nl, struct nl_sock *sk)
+{
+	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK, &(int){ 1 }, sizeof(int));
+	nl_socket_modify_err_cb(sk, NL_CB_CUSTOM, ext_ack, nl);
+	/* one recvmsg per batch instead of a MSG_PEEK for the size first */
+	nl_socket_disable_msg_peek(sk);
+	nl_socket_set_msg_buf_size(sk, 65536);
+}
+
 struct tun_nl *tun_nl_open(struct roam_error *e)
 {
 	struct tun_nl *nl = calloc(1, sizeof(*nl));
@@ -69,11 +85,7 @@ struct tun_nl *tun_nl_open(struct roam_error *e)
 		tun_nl_close(nl);
 		return NULL;
 	}
-	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK, &(int){ 1 }, sizeof(int));
-	nl_socket_modify_err_cb(nl->sk, NL_CB_CUSTOM, ext_ack, nl);
-	/* one recvmsg per batch instead of a MSG_PEEK for the size first */
-	nl_socket_disable_msg_peek(nl->sk);
-	nl_socket_set_msg_buf_size(nl->sk, 65536);
+	sock_setup(nl, nl->sk);
 	return nl;
 }
 
@@ -91,7 +103,31 @@ void tun_nl_close(struct tun_nl *nl)
 		return;
 	forget(nl);
 	nl_socket_free(nl->sk);
+	nl_socket_free(nl->genl);
 	free(nl);
+}
+
+int tun_nl_genl(struct tun_nl *nl, const char *family, struct nl_sock **sk)
+{
+	int err;
+
+	if (!nl->genl) {
+		if (!(nl->genl = nl_socket_alloc()))
+			return -NLE_NOMEM;
+		if ((err = genl_connect(nl->genl)) < 0) {
+			nl_socket_free(nl->genl);
+			nl->genl = NULL;
+			return err;
+		}
+		sock_setup(nl, nl->genl);
+	}
+	*sk = nl->genl;
+	if (nl->genl_id > 0 && !strcmp(nl->genl_family, family))
+		return nl->genl_id;
+	if ((err = genl_ctrl_resolve(nl->genl, family)) < 0)
+		return err;
+	snprintf(nl->genl_family, sizeof(nl->genl_family), "%s", family);
+	return nl->genl_id = err;
 }
 
 unsigned tun_nl_changes(const struct tun_nl *nl) { return nl->changes; }
@@ -203,7 +239,10 @@ static bool read_links(struct tun_nl *nl, const struct tunnel_plan *want, struct
 	for (size_t i = 0; i < want->n; i++) {
 		const struct tun_link *w = &want->obj[i].link;
 		struct tun_obj o = { .kind = TUN_LINK };
+		const struct link_kind *kind;
 		struct rtnl_link *l;
+		const char *type;
+		bool ok;
 		int err;
 
 		if (want->obj[i].kind != TUN_LINK)
@@ -213,19 +252,22 @@ static bool read_links(struct tun_nl *nl, const struct tunnel_plan *want, struct
 			continue;
 		if (err < 0)
 			return roam_error_set(e, "netlink: get link %s: %s", w->name, nl_geterror(err));
-		if (!rtnl_link_is_ipip(l)) {
-			roam_error_set(e, "link %s exists and is not an ipip link (type %s)", w->name,
-				       rtnl_link_get_type(l) ? rtnl_link_get_type(l) : "none");
+		kind = tun_link_kind(w);
+		type = rtnl_link_get_type(l);
+		if (!type || strcmp(type, kind->name)) {
+			roam_error_set(e, "link %s exists and is not an %s link (type %s)", w->name,
+				       kind->name, type ? type : "none");
 			rtnl_link_put(l);
 			return false;
 		}
 		snprintf(o.link.name, sizeof(o.link.name), "%s", w->name);
-		o.link.local.s_addr = rtnl_link_ipip_get_local(l);
-		o.link.remote.s_addr = rtnl_link_ipip_get_remote(l);
-		o.link.ttl = rtnl_link_ipip_get_ttl(l);
+		o.link.kind = w->kind;
 		o.link.mtu = rtnl_link_get_mtu(l);
 		o.link.up = rtnl_link_get_flags(l) & IFF_UP;
+		ok = kind->read(nl, l, &o.link, e);
 		rtnl_link_put(l);
+		if (!ok)
+			return false;
 		if (!push(h, &o))
 			return roam_error_set(e, "out of memory");
 	}

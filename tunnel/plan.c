@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "link.h"
 #include "plan.h"
 
 static struct tun_obj *add(struct tunnel_plan *p, enum tun_kind kind)
@@ -34,15 +35,19 @@ static void add_link_and_addr(struct tunnel_plan *p, const struct tunnel_cfg *c,
 			      const struct tunnel_env *env)
 {
 	struct tun_obj *o = add(p, TUN_LINK);
+	const struct link_kind *kind = c->kind ? c->kind : &tun_link_ipip;
 
 	snprintf(o->link.name, sizeof(o->link.name), "%s", c->name);
+	o->link.kind = kind;
 	o->link.local = c->local_auto ? env->local : c->local;
 	o->link.remote = c->remote;
 	if (c->role == ROLE_GATEWAY && env->registered.s_addr)
 		o->link.remote = env->registered;
 	o->link.ttl = c->ttl;
-	o->link.mtu = c->mtu;
+	o->link.mtu = c->mtu ? c->mtu : kind->default_mtu;
 	o->link.up = true;
+	if (kind->plan)
+		kind->plan(&o->link, c, env);
 
 	o = add(p, TUN_ADDR);
 	snprintf(o->addr.dev, sizeof(o->addr.dev), "%s", c->name);
@@ -134,7 +139,7 @@ bool tunnel_plan_build(const struct tunnel_cfg *cfg, const struct tunnel_env *en
 		       struct tunnel_plan *plan, struct roam_error *e)
 {
 	plan->n = 0;
-	if (cfg->local_auto && !env->local.s_addr)
+	if (cfg->local_auto && !env->local.s_addr && (!cfg->kind || cfg->kind->has_local))
 		return roam_error_set(e, "local = auto: no IPv4 address on uplink %s",
 				      env->uplink[0] ? env->uplink : "(none)");
 	if (cfg->role == ROLE_GATEWAY)

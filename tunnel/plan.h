@@ -27,12 +27,36 @@
 
 enum tun_kind { TUN_SYSCTL, TUN_LINK, TUN_ADDR, TUN_ROUTE, TUN_RULE, TUN_NEIGH };
 
+struct link_kind;		/* link.h: one per encapsulation */
+
+#define TUN_WG_KEY_LEN 32
+#define TUN_WG_MAX_ALLOWED 4
+
+struct tun_wg {			/* wireguard: own key and port, the one peer */
+	uint8_t private_key[TUN_WG_KEY_LEN];
+	uint8_t peer_key[TUN_WG_KEY_LEN];
+	char key_file[160];	/* where private_key came from: rendered, never the key */
+	uint16_t listen_port;	/* 0: the kernel picks one (not managed) */
+	uint16_t endpoint_port;	/* the peer's endpoint is link.remote:endpoint_port */
+	bool endpoint_managed;	/* mobile: yes; gateway: it follows the mobile */
+	uint16_t keepalive;	/* persistent keepalive, seconds; 0: off */
+	struct roam_prefix allowed[TUN_WG_MAX_ALLOWED];	/* the peer's allowed IPs */
+	size_t nallowed;
+	/* read from the kernel, never planned */
+	size_t npeers;
+	bool has_public_key;
+	uint8_t public_key[TUN_WG_KEY_LEN];	/* the kernel's, from private_key */
+	int64_t last_handshake;	/* wall clock seconds; 0: never */
+};
+
 struct tun_link {		/* ip link add NAME type ipip local L remote R ttl T */
 	char name[IFNAMSIZ];
-	struct in_addr local, remote;
-	unsigned ttl;
+	const struct link_kind *kind;	/* NULL: ipip */
+	struct in_addr local, remote;	/* ipip's endpoints; wireguard: remote = the peer's endpoint */
+	unsigned ttl;		/* ipip */
 	unsigned mtu;		/* 0: not managed */
 	bool up;
+	struct tun_wg wg;	/* wireguard */
 };
 
 struct tun_addr {		/* ip addr add LOCAL peer PEER dev DEV */
@@ -92,6 +116,7 @@ struct tun_port {
 /* The [tunnel] section, checked (cfg.c). */
 struct tunnel_cfg {
 	enum tunnel_role role;
+	const struct link_kind *kind;	/* encap */
 	char name[IFNAMSIZ];
 	bool local_auto;
 	struct in_addr local, remote, inner_local, inner_remote, exported;
@@ -107,6 +132,7 @@ struct tunnel_cfg {
 	char reg[256];		/* register: ssh destination; empty: none */
 	struct roam_prefix allow_from[16];
 	size_t nallow;
+	struct tun_wg wg;	/* encap = wireguard: keys, ports, keepalive */
 };
 
 /* What the plan needs to know about the system right now (env.c reads it). */

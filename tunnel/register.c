@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "environ.h"
+#include "link.h"
 #include "log.h"
 #include "register_guard.h"
 #include "render.h"
@@ -102,6 +103,13 @@ enum tunnel_result tunnel_register(struct tunnel_run *r, const char *conn, struc
 
 	if (r->cfg->role != ROLE_GATEWAY || r->existing_link)
 		return roam_error_set(e, "register: only a gateway accepts registrations"), TUNNEL_BADUSE;
+	if (r->cfg->kind->follows_peer) {
+		/* exit 0: a mobile (or its hook) still calling register is not broken */
+		roam_notice("%s: encap = %s follows the mobile's endpoint by itself; nothing to register",
+			    r->cfg->name, r->cfg->kind->name);
+		fprintf(r->out, "%s: %s needs no registration\n", r->cfg->name, r->cfg->kind->name);
+		return TUNNEL_OK;
+	}
 	tunnel_register_who(who, sizeof(who));
 	if (!tunnel_register_client(conn, &client, e) || !tunnel_register_allowed(r->cfg, client, e) ||
 	    !tunnel_register_sane(r->nl, r->cfg, client, e)) {

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "link.h"
 #include "log.h"
 #include "render.h"
 #include "tunnel.h"
@@ -410,6 +411,10 @@ enum tunnel_result tunnel_status(struct tunnel_run *r, struct roam_error *e)
 			tun_describe(&s->diff.current[i], kernel, sizeof(kernel));
 			fprintf(r->out, "%-9s    kernel: %s\n", "", kernel);
 		}
+		if (s->plan.obj[i].kind == TUN_LINK && s->diff.state[i] != TUN_MISSING &&
+		    tun_link_kind(&s->diff.current[i].link)->status)
+			tun_link_kind(&s->diff.current[i].link)->status(r->out,
+									&s->diff.current[i].link);
 		if (s->plan.obj[i].kind == TUN_LINK)
 			link = s->diff.state[i] != TUN_MISSING;
 		else if (r->existing_link && s->plan.obj[i].kind != TUN_SYSCTL)
@@ -456,7 +461,8 @@ enum tunnel_result tunnel_roam(struct tunnel_run *r, struct roam_error *e)
 	}
 	if (!apply_diff(r, s, e))
 		goto out;
-	if (!r->dry_run && s->diff.state[li] == TUN_DIFFERENT)
+	if (!r->dry_run && s->diff.state[li] == TUN_DIFFERENT &&
+	    s->diff.current[li].link.local.s_addr != s->plan.obj[li].link.local.s_addr)
 		roam_notice("%s: local %s -> %s", r->cfg->name,
 			    inet_ntop(AF_INET, &s->diff.current[li].link.local, a, sizeof(a)),
 			    inet_ntop(AF_INET, &s->plan.obj[li].link.local, b, sizeof(b)));

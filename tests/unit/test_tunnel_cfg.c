@@ -10,8 +10,14 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <sys/stat.h>
+
 #include "../../tunnel/cfg.h"
+#include "../../tunnel/diff.h"
 #include "../../tunnel/render.h"
+#include "../../tunnel/tunnel.h"
+#include "../../tunnel/wg.h"
+#include "testdir.h"
 
 static char path[64];
 
@@ -194,6 +200,268 @@ static void config_to_plan(void **state)
 		"ip rule add ipproto udp dport 53 lookup 7 priority 301\n");
 }
 
+
+/* ---- encap = wireguard ------------------------------------------------------ */
+
+/* keys as `wg genkey` / `wg pubkey` print them (generated once for these tests) */
+#define GW_PRIV "0Gq1ZJfRzn2YiOs/NFiW1E2ASrj7Lo4sNZZTCSBAa3k="
+#define MOB_PUB "Da52L1GL82X21ywF2JQ2guGd8dU1duG2kQ3zDgiTBQ8="
+#define GW_PUB "4h+0jgzlPirSrIB/zxOY2diCInxiMyLRkURWOhyaOVU="
+
+/* a key file of this content and mode in the test directory */
+static const char *key_file(const char *name, const char *text, mode_t mode)
+{
+	const char *p = test_path(name);
+	FILE *f = fopen(p, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(p, mode), 0);
+	return p;
+}
+
+static void wg_conf(char *buf, size_t len, const char *role, const char *key, const char *extra)
+{
+	bool gw = !strcmp(role, "gateway");
+
+	snprintf(buf, len, "[tunnel]\nrole = %s\nencap = wireguard\nname = wg1\n%s"
+		 "inner_local = %s\ninner_remote = %s\nexported = 198.51.100.180\n%s"
+		 "private_key = %s\npeer_public_key = %s\n%s",
+		 role, gw ? "" : "remote = 198.51.100.238\n", gw ? "192.0.2.10" : "192.0.2.20",
+		 gw ? "192.0.2.20" : "192.0.2.10", gw ? "lan_dev = eth0\n" : "", key,
+		 gw ? MOB_PUB : GW_PUB, extra);
+}
+
+static void plan_text(const struct tunnel_cfg *cfg, struct tunnel_plan *p, char *all, size_t len)
+{
+	struct tunnel_env env = { .uplink = "wlan0" };
+	struct roam_error e = { "" };
+	char cmd[TUN_RENDER_MAX];
+
+	inet_pton(AF_INET, "203.0.113.193", &env.router);
+	inet_pton(AF_INET, "203.0.113.70", &env.local);
+	if (!tunnel_plan_build(cfg, &env, p, &e))
+		fail_msg("%s", e.msg);
+	all[0] = '\0';
+	for (size_t i = 0; i < p->n; i++) {
+		tun_render_add(&p->obj[i], cmd, sizeof(cmd));
+		snprintf(all + strlen(all), len - strlen(all), "%s\n", cmd);
+	}
+}
+
+static void wireguard_gateway_plan(void **state)
+{
+	struct tunnel_cfg cfg;
+	struct tunnel_plan p;
+	struct roam_error e = { "" };
+	char text[1024], all[4096], want[1024];
+	const char *key = key_file("gw.key", GW_PRIV "\n", 0600);
+
+	(void)state;
+	wg_conf(text, sizeof(text), "gateway", key, "");
+	if (!load(text, &cfg, &e))
+		fail_msg("%s", e.msg);
+	assert_int_equal(cfg.wg.listen_port, 51820);
+	assert_int_equal(cfg.wg.keepalive, 0);
+	assert_int_equal(cfg.remote.s_addr, 0);
+	plan_text(&cfg, &p, all, sizeof(all));
+	snprintf(want, sizeof(want),
+		 "sysctl -w net.ipv4.ip_forward=1\n"
+		 "ip link add wg1 mtu 1420 type wireguard\n"
+		 "wg set wg1 private-key %s listen-port 51820 peer " MOB_PUB
+		 " persistent-keepalive 0 allowed-ips 192.0.2.20/32,198.51.100.180/32\n"
+		 "ip link set wg1 up\n"
+		 "ip addr add 192.0.2.10 peer 192.0.2.20 dev wg1\n"
+		 "ip route add 198.51.100.180/32 dev wg1 proto static\n"
+		 "ip neigh add proxy 198.51.100.180 dev eth0\n", key);
+	assert_string_equal(all, want);
+	assert_null(strstr(all, GW_PRIV));	/* the key itself is never rendered */
+}
+
+static void wireguard_mobile_plan(void **state)
+{
+	struct tunnel_cfg cfg;
+	struct tunnel_plan p;
+	struct roam_error e = { "" };
+	char text[1024], all[4096], want[1024];
+	const char *key = key_file("mob.key", GW_PRIV, 0400);	/* no newline is fine too */
+
+	(void)state;
+	wg_conf(text, sizeof(text), "mobile", key, "mtu = 1380\nremote_port = 4500\nports = tcp/25\n");
+	if (!load(text, &cfg, &e))
+		fail_msg("%s", e.msg);
+	assert_int_equal(cfg.wg.listen_port, 0);
+	assert_int_equal(cfg.wg.keepalive, 25);
+	plan_text(&cfg, &p, all, sizeof(all));
+	snprintf(want, sizeof(want),
+		 "ip route add 198.51.100.238/32 via 203.0.113.193 dev wlan0 proto static\n"
+		 "ip link add wg1 mtu 1380 type wireguard\n"
+		 "wg set wg1 private-key %s peer " GW_PUB " endpoint 198.51.100.238:4500"
+		 " persistent-keepalive 25 allowed-ips 0.0.0.0/0\n"
+		 "ip link set wg1 up\n"
+		 "ip addr add 192.0.2.20 peer 192.0.2.10 dev wg1\n"
+		 "ip addr add 198.51.100.180 dev wg1\n"
+		 "ip route add default via 192.0.2.10 dev wg1 src 198.51.100.180 table 200 proto static\n"
+		 "ip rule add from 198.51.100.180 lookup 200 priority 1000\n"
+		 "ip rule add ipproto tcp dport 25 lookup 200 priority 1001\n", key);
+	assert_string_equal(all, want);
+}
+
+/* what the kernel would hand back for the plan's link, and what is still "present" */
+static void wireguard_equality(void **state)
+{
+	struct tunnel_cfg cfg;
+	struct tunnel_plan p;
+	struct roam_error e = { "" };
+	struct tun_obj want, have;
+	char text[1024], all[4096];
+	const char *key = key_file("eq.key", GW_PRIV "\n", 0600);
+
+	(void)state;
+	for (int gw = 0; gw < 2; gw++) {
+		wg_conf(text, sizeof(text), gw ? "gateway" : "mobile", key, "");
+		if (!load(text, &cfg, &e))
+			fail_msg("%s", e.msg);
+		plan_text(&cfg, &p, all, sizeof(all));
+		want = p.obj[gw ? 1 : 1];	/* sysctl or pinned route first, then the link */
+		assert_int_equal(want.kind, TUN_LINK);
+		have = want;
+		have.link.wg.npeers = 1;
+		have.link.wg.listen_port = 41000;	/* the mobile's random port */
+		if (gw)
+			have.link.wg.listen_port = 51820;
+		assert_true(tun_equal(&want, &have));
+		/* the endpoint: the gateway follows the mobile, the mobile keeps the gateway */
+		inet_pton(AF_INET, "203.0.113.99", &have.link.remote);
+		assert_int_equal(tun_equal(&want, &have), gw);
+		have = want;
+		have.link.wg.npeers = 1;
+		have.link.wg.listen_port = gw ? 51820 : 1;
+		have.link.wg.private_key[0] ^= 1;
+		assert_false(tun_equal(&want, &have));
+		have.link.wg.private_key[0] ^= 1;
+		have.link.wg.npeers = 2;
+		assert_false(tun_equal(&want, &have));
+		have.link.wg.npeers = 1;
+		have.link.wg.nallowed++;
+		assert_false(tun_equal(&want, &have));
+		have.link.wg.nallowed--;
+		have.link.wg.keepalive++;
+		assert_false(tun_equal(&want, &have));
+		have.link.wg.keepalive--;
+		have.link.mtu = 1500;
+		assert_false(tun_equal(&want, &have));
+	}
+}
+
+static void wireguard_bad_input(void **state)
+{
+	char text[1024];
+	const char *good = key_file("good.key", GW_PRIV "\n", 0600);
+	const char *k;
+
+	(void)state;
+	k = key_file("open.key", GW_PRIV "\n", 0644);
+	wg_conf(text, sizeof(text), "mobile", k, "");
+	expect_error(text, ":9:", "mode 0644 lets others read it; refusing it");
+	k = key_file("group.key", GW_PRIV "\n", 0640);
+	wg_conf(text, sizeof(text), "mobile", k, "");
+	expect_error(text, ":9:", "mode 0640");
+	k = key_file("short.key", "0Gq1ZJfRzn2YiOs/NFiW1E2ASrj7Lo4sNZZTCSBAa3=\n", 0600);
+	wg_conf(text, sizeof(text), "mobile", k, "");
+	expect_error(text, ":9:", "not a key as `wg genkey` writes it");
+	k = key_file("long.key", GW_PRIV GW_PRIV "\n", 0600);
+	wg_conf(text, sizeof(text), "mobile", k, "");
+	expect_error(text, ":9:", "not a key");
+	k = key_file("hex.key", "d06ab564a7d1ce7d9888eb3f345896d44d804ab8fb2e8e2c3596530920406b79\n",
+		     0600);
+	wg_conf(text, sizeof(text), "mobile", k, "");
+	expect_error(text, ":9:", "not a key");
+	k = key_file("theirs.key", GW_PRIV "\n", 0600);
+	if (geteuid() == 0 && chown(k, 65534, 65534) == 0) {	/* as root: someone else's file */
+		wg_conf(text, sizeof(text), "mobile", k, "");
+		expect_error(text, ":9:", "owned by uid 65534, neither root nor you");
+	}
+	wg_conf(text, sizeof(text), "mobile", test_path("nosuch.key"), "");
+	expect_error(text, ":9:", "No such file or directory");
+	wg_conf(text, sizeof(text), "mobile", "relative.key", "");
+	expect_error(text, ":9:", "expected an absolute path");
+	wg_conf(text, sizeof(text), "mobile", test_dir, "");
+	expect_error(text, ":9:", "not a regular file");
+
+	/* peer keys that are not base64 of 32 bytes */
+	static const char *const bad_peer[] = {
+		"4h+0jgzlPirSrIB/zxOY2diCInxiMyLRkURWOhyaOVU",	/* no '=' */
+		"4h+0jgzlPirSrIB/zxOY2diCInxiMyLRkURWOhyaOV=",	/* 43 */
+		"4h+0jgzlPirSrIB/zxOY2diCInxiMyLRkURWOhyaOVV=",	/* trailing bits set */
+		"4h+0jgzlPirSrIB/zxOY2diCInxiMyLRkURWOhya*VU=",	/* not base64 */
+		"4h+0jgzlPirSrIB/zxOY2diCInxiMyLRkURWOhyaOVU=4h+0",
+	};
+	for (size_t i = 0; i < sizeof(bad_peer) / sizeof(*bad_peer); i++) {
+		wg_conf(text, sizeof(text), "mobile", good, "");
+		snprintf(strstr(text, "peer_public_key"), 200, "peer_public_key = %s\n", bad_peer[i]);
+		expect_error(text, ":10:", "not base64 of 32 bytes");
+	}
+
+	/* keys of the other kind, keys the kind needs */
+	wg_conf(text, sizeof(text), "mobile", good, "ttl = 64\n");
+	expect_error(text, ":11:", "encap = wireguard does not use 'ttl'");
+	wg_conf(text, sizeof(text), "mobile", good, "register = root@198.51.100.238\n");
+	expect_error(text, ":11:", "encap = wireguard does not use 'register'");
+	wg_conf(text, sizeof(text), "gateway", good, "allow_from = 203.0.113.0/24\n");
+	expect_error(text, ":11:", "encap = wireguard does not use 'allow_from'");
+	wg_conf(text, sizeof(text), "mobile", good, "listen_port = 0\n");
+	expect_error(text, ":11:", "'listen_port'");
+	snprintf(text, sizeof(text), "%slan_dev = eth0\npeer_public_key = " MOB_PUB "\n", base_gateway);
+	expect_error(text, ":9:", "encap = ipip does not use 'peer_public_key'");
+	expect_error("[tunnel]\nrole = mobile\nencap = wireguard\nremote = 198.51.100.238\n"
+		     "inner_local = 192.0.2.20\ninner_remote = 192.0.2.10\nexported = 198.51.100.180\n",
+		     ": encap = wireguard needs 'private_key'", "");
+	snprintf(text, sizeof(text), "%slan_dev = eth0\nencap = gre\n", base_gateway);
+	expect_error(text, ":9:", "expected one of ipip|wireguard");
+	/* the mobile needs the gateway's address */
+	wg_conf(text, sizeof(text), "mobile", good, "");
+	memmove(strstr(text, "remote = "), strstr(text, "inner_local"), strlen(strstr(text, "inner_local")) + 1);
+	expect_error(text, ": missing key", "'remote'");
+}
+
+static void wireguard_keys_base64(void **state)
+{
+	uint8_t key[TUN_WG_KEY_LEN];
+	char back[TUN_WG_KEY_B64];
+
+	(void)state;
+	assert_true(tun_wg_key_from_base64(GW_PUB, key));
+	tun_wg_key_to_base64(key, back);
+	assert_string_equal(back, GW_PUB);
+	memset(key, 0xff, sizeof(key));
+	tun_wg_key_to_base64(key, back);
+	assert_string_equal(back, "//////////////////////////////////////////8=");
+}
+
+/* the forced command of an ipip setup, left in place after the switch: exit 0, says so */
+static void wireguard_register_is_a_noop(void **state)
+{
+	struct tunnel_cfg cfg;
+	struct roam_error e = { "" };
+	char text[1024], *out = NULL;
+	size_t len = 0;
+	const char *key = key_file("reg.key", GW_PRIV "\n", 0600);
+	struct tunnel_run r = { .cfg = &cfg, .lock = -1 };
+
+	(void)state;
+	wg_conf(text, sizeof(text), "gateway", key, "");
+	if (!load(text, &cfg, &e))
+		fail_msg("%s", e.msg);
+	r.out = open_memstream(&out, &len);
+	/* no netlink socket at all: nothing is read or written */
+	assert_int_equal(tunnel_register(&r, "203.0.113.99 4000 198.51.100.238 22", &e), TUNNEL_OK);
+	fclose(r.out);
+	assert_string_equal(out, "wg1: wireguard needs no registration\n");
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,7 +471,13 @@ int main(void)
 		cmocka_unit_test(missing_keys_name_the_file),
 		cmocka_unit_test(ports_parse),
 		cmocka_unit_test(config_to_plan),
+		cmocka_unit_test(wireguard_gateway_plan),
+		cmocka_unit_test(wireguard_mobile_plan),
+		cmocka_unit_test(wireguard_equality),
+		cmocka_unit_test(wireguard_bad_input),
+		cmocka_unit_test(wireguard_keys_base64),
+		cmocka_unit_test(wireguard_register_is_a_noop),
 	};
 
-	return cmocka_run_group_tests_name("tunnel_cfg", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("tunnel_cfg", tests, testdir_setup, testdir_teardown);
 }
