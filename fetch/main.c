@@ -6,6 +6,8 @@
 #include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -167,12 +169,24 @@ static int fetch_main(struct settings *s, struct roam_error *e)
 	return code;
 }
 
+/* A core dump would hold the POP3 password (issue 14, item 11): none is
+ * written, and the process is not dumpable (no ptrace by other processes of
+ * the user, /proc/PID owned by root). An MDA regains both through exec. */
+static void no_core_dumps(void)
+{
+	const struct rlimit none = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &none);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 int main(int argc, char **argv)
 {
 	struct settings s = { 0 };
 	struct roam_error e = { "" };
 	int code = FETCH_EXIT_SYNTAX;
 
+	no_core_dumps();
 	roam_log_init("roam-fetch", ROAM_NORMAL, ROAM_LOG_ERRORS_TO_STDERR);
 	if (!settings_parse_args(&s, argc, argv, &e)) {
 		roam_err("%s", e.msg);

@@ -36,6 +36,10 @@ pop3_banner() {
 fwd=$!
 ok "--forward $port: answers with the POP3 server's banner" pop3_banner "$port"
 like "$(ss -Htln "sport = :$port")" "127\.0\.0\.1:$port" "--forward listens on 127.0.0.1 only"
+# it holds the POP3 password: no core file (it is also made non-dumpable,
+# which a test running as root cannot see from outside)
+like "$(grep '^Max core file size' "/proc/$fwd/limits")" "^Max core file size +0 +0 " \
+	"a running roam-fetch writes no core file (RLIMIT_CORE 0)"
 
 # ---- curl -------------------------------------------------------------------------
 fresh_server 3
