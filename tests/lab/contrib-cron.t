@@ -175,6 +175,9 @@ timeout = 500"
 # itself is tested in the VM (tests/vm/).
 tunnel_host() {	# tunnel_host USER CMD
 	local user=$1 cmd=$2
+	# roam-tunnel keeps its lock in /run/roam: a private /run, so the host's stays untouched
+	local CL_BINDS=("${CL_BINDS[@]}" "$LAB_TMP/tunnel-run:/run")
+	mkdir -p "$LAB_TMP/tunnel-run"
 	if [ -z "${mobile:-}" ]; then
 		mobile=$(lab_ns mobile) && router=$(lab_ns router) &&
 		lab_link "$mobile" 203.0.113.230/26 "$router" 203.0.113.193/26 &&
@@ -192,6 +195,7 @@ exported = 198.51.100.180"
 role = mobil"
 	cron_run "$user" "$cmd" "$mobile"
 	like "$out" "roam.conf:2" "  a broken /etc/roam.conf: cron mails the error (file and line)"
+	ok "  its lock went to the private /run, not the host's" test -e "$LAB_TMP/tunnel-run/roam/tunnel-tunl1.lock"
 }
 
 # ---- roam-fetch on the laptop ---------------------------------------------------
