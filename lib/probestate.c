@@ -141,6 +141,24 @@ bool roam_probestate_read_at(int dirfd, struct in_addr a, struct roam_probestate
 	return true;
 }
 
+bool roam_probestate_stat_trusted(const struct stat *dir, const struct stat *st, const char *name,
+				  struct roam_error *e)
+{
+	if (st->st_uid != 0 && st->st_uid != geteuid() && st->st_uid != dir->st_uid) {
+		roam_error_set(e, "state file '%s': owned by uid %u, not by its directory's owner; "
+			       "refusing it", name, (unsigned)st->st_uid);
+		errno = EPERM;
+		return false;
+	}
+	if (st->st_mode & 022) {
+		roam_error_set(e, "state file '%s': writable by %s (mode %04o); refusing it", name,
+			       st->st_mode & 002 ? "others" : "group", (unsigned)(st->st_mode & 07777));
+		errno = EPERM;
+		return false;
+	}
+	return true;
+}
+
 /* The state file may decide where mail goes: it must be written by whoever
  * writes the (trusted) directory, not planted 0666 by a stranger. The
  * directory is trusted, so only its owner or root could swap the entry
@@ -153,19 +171,7 @@ static bool state_file_trusted(int dirfd, struct in_addr a, struct roam_error *e
 	roam_probestate_name(a, name);
 	if (fstat(dirfd, &dir) < 0 || fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return true;	/* the read that follows says what is wrong */
-	if (st.st_uid != 0 && st.st_uid != geteuid() && st.st_uid != dir.st_uid) {
-		roam_error_set(e, "state file '%s': owned by uid %u, not by its directory's owner; "
-			       "refusing it", name, (unsigned)st.st_uid);
-		errno = EPERM;
-		return false;
-	}
-	if (st.st_mode & 022) {
-		roam_error_set(e, "state file '%s': writable by %s (mode %04o); refusing it", name,
-			       st.st_mode & 002 ? "others" : "group", (unsigned)(st.st_mode & 07777));
-		errno = EPERM;
-		return false;
-	}
-	return true;
+	return roam_probestate_stat_trusted(&dir, &st, name, e);
 }
 
 bool roam_probestate_read(const char *dir, struct in_addr a, struct roam_probestate *out,
