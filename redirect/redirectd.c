@@ -5,7 +5,8 @@
  * recipient's mail to smtp:[TARGET] while the laptop is alive, and lets
  * Postfix deliver it to the mailbox otherwise. See roam-redirectd(8). The
  * pieces: recipients (table), socketmap (one request), netstring,
- * redirectd_loop (connections, signals), redirectd_listen (sockets).
+ * statecache (state files), redirectd_loop (connections, signals),
+ * redirectd_listen (sockets), redirectd_activate (sockets from systemd).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "exits.h"
 #include "log.h"
 #include "recipients.h"
+#include "redirectd_activate.h"
 #include "redirectd_listen.h"
 #include "redirectd_loop.h"
 #include "socketmap.h"
@@ -144,10 +146,20 @@ int main(int argc, char **argv)
 		return REDIRECTD_EXIT_USAGE;
 	}
 	point_ctx(&d);
-	if (!rd_listen(&ls, d.conf, &e)) {
+	switch (rd_activated(&ls, &e)) {
+	case 1:
+		roam_info("socket activation: [redirect] socket and listen are not used");
+		break;
+	case -1:
 		roam_err("%s", e.msg);
-		code = rd_listen_usage_error(&ls) ? REDIRECTD_EXIT_USAGE : REDIRECTD_EXIT_SYSTEM;
+		code = REDIRECTD_EXIT_USAGE;
 		goto out;
+	default:
+		if (!rd_listen(&ls, d.conf, &e)) {
+			roam_err("%s", e.msg);
+			code = rd_listen_usage_error(&ls) ? REDIRECTD_EXIT_USAGE : REDIRECTD_EXIT_SYSTEM;
+			goto out;
+		}
 	}
 	loop = rd_loop_new(ls.fd, ls.n, (size_t)roam_conf_int(d.conf, "redirect", "max_connections"),
 			   &d.ctx, reload, &d, &e);
