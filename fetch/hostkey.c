@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "hostkey.h"
 
 struct hostkey_db {
@@ -46,29 +47,6 @@ static int type_mask(int type)
 		if (key_types[i].type == type)
 			return key_types[i].mask;
 	return LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
-}
-
-void hostkey_base64(const unsigned char *d, size_t len, char *out)
-{
-	static const char abc[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i = 0;
-
-	for (; i + 2 < len; i += 3) {
-		*out++ = abc[d[i] >> 2];
-		*out++ = abc[(d[i] & 3) << 4 | d[i + 1] >> 4];
-		*out++ = abc[(d[i + 1] & 15) << 2 | d[i + 2] >> 6];
-		*out++ = abc[d[i + 2] & 63];
-	}
-	if (len - i == 1) {
-		*out++ = abc[d[i] >> 2];
-		*out++ = abc[(d[i] & 3) << 4];
-	} else if (len - i == 2) {
-		*out++ = abc[d[i] >> 2];
-		*out++ = abc[(d[i] & 3) << 4 | d[i + 1] >> 4];
-		*out++ = abc[(d[i + 1] & 15) << 2];
-	}
-	*out = '\0';
 }
 
 /* "@revoked HOSTS TYPE KEY [COMMENT]": the key, under REVOKED_NAME */
@@ -215,7 +193,7 @@ bool hostkey_verify(LIBSSH2_SESSION *s, struct hostkey_db *db, const char *path,
 	name = hostkey_type_name(type);
 	hash = (const unsigned char *)libssh2_hostkey_hash(s, LIBSSH2_HOSTKEY_HASH_SHA256);
 	if (hash) {
-		hostkey_base64(hash, 32, b64);
+		roam_base64_encode(hash, 32, false, b64);
 		snprintf(fp, sizeof(fp), "SHA256:%s", b64);
 	} else {
 		snprintf(fp, sizeof(fp), "(no SHA256 fingerprint)");

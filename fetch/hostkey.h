@@ -54,10 +54,6 @@ void hostkey_known_algorithms(struct hostkey_db *db, const char *host, int port,
 /* "ssh-ed25519", "ecdsa-sha2-nistp256", …, "unknown" */
 const char *hostkey_type_name(int type);
 
-/* RFC 4648 base64 without padding, as in ssh-keygen's "SHA256:…"; out must
- * hold 4 * ((len + 2) / 3) + 1 bytes. */
-void hostkey_base64(const unsigned char *data, size_t len, char *out);
-
 /* The connected session's key against the file: true when it matches; else
  * false and a message naming host, key type, fingerprint and file. */
 bool hostkey_verify(LIBSSH2_SESSION *s, struct hostkey_db *db, const char *path,

@@ -118,14 +118,13 @@ bool roam_probestate_parse(const char *text, struct roam_probestate *out, struct
 	return true;
 }
 
-bool roam_probestate_read_at(int dirfd, struct in_addr a, struct roam_probestate *out,
-			     struct roam_error *e)
+/* buf holds what was read of name (n bytes, or -1 with errno): the state */
+static bool state_from(const char *name, ssize_t n, const char *buf, struct roam_probestate *out,
+		       struct roam_error *e)
 {
-	char name[ROAM_PROBESTATE_NAME_MAX], buf[ROAM_PROBESTATE_MAX];
 	struct roam_error pe;
 
-	roam_probestate_name(a, name);
-	if (roam_read_small_at(dirfd, name, buf, sizeof(buf)) < 0) {
+	if (n < 0) {
 		int saved = errno;
 
 		roam_error_set(e, "cannot read state file '%s': %s", name,
@@ -141,37 +140,41 @@ bool roam_probestate_read_at(int dirfd, struct in_addr a, struct roam_probestate
 	return true;
 }
 
-bool roam_probestate_stat_trusted(const struct stat *dir, const struct stat *st, const char *name,
-				  struct roam_error *e)
+bool roam_probestate_read_at(int dirfd, struct in_addr a, struct roam_probestate *out,
+			     struct roam_error *e)
 {
-	if (st->st_uid != 0 && st->st_uid != geteuid() && st->st_uid != dir->st_uid) {
-		roam_error_set(e, "state file '%s': owned by uid %u, not by its directory's owner; "
-			       "refusing it", name, (unsigned)st->st_uid);
-		errno = EPERM;
-		return false;
-	}
-	if (st->st_mode & 022) {
-		roam_error_set(e, "state file '%s': writable by %s (mode %04o); refusing it", name,
-			       st->st_mode & 002 ? "others" : "group", (unsigned)(st->st_mode & 07777));
-		errno = EPERM;
-		return false;
-	}
-	return true;
+	char name[ROAM_PROBESTATE_NAME_MAX], buf[ROAM_PROBESTATE_MAX];
+
+	roam_probestate_name(a, name);
+	return state_from(name, roam_read_small_at(dirfd, name, buf, sizeof(buf)), buf, out, e);
 }
 
 /* The state file may decide where mail goes: it must be written by whoever
- * writes the (trusted) directory, not planted 0666 by a stranger. The
- * directory is trusted, so only its owner or root could swap the entry
- * between this look and the read. */
-static bool state_file_trusted(int dirfd, struct in_addr a, struct roam_error *e)
+ * writes the (trusted) directory, not planted 0666 by a stranger; checked on
+ * the descriptor that is then read. */
+static bool read_trusted_at(int dirfd, struct in_addr a, struct roam_probestate *out,
+			    struct roam_error *e)
 {
-	char name[ROAM_PROBESTATE_NAME_MAX];
-	struct stat dir, st;
+	char name[ROAM_PROBESTATE_NAME_MAX], buf[ROAM_PROBESTATE_MAX];
+	struct roam_error te;
+	int fd, saved;
+	ssize_t n;
 
 	roam_probestate_name(a, name);
-	if (fstat(dirfd, &dir) < 0 || fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return true;	/* the read that follows says what is wrong */
-	return roam_probestate_stat_trusted(&dir, &st, name, e);
+	if ((fd = roam_openat_trusted(dirfd, name, O_RDONLY, &te)) < 0) {
+		saved = errno;
+		if (saved == EPERM)
+			roam_error_set(e, "state file %s", te.msg);
+		else
+			state_from(name, -1, buf, out, e);
+		errno = saved;
+		return false;
+	}
+	n = roam_read_small_fd(fd, buf, sizeof(buf));
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return state_from(name, n, buf, out, e);
 }
 
 bool roam_probestate_read(const char *dir, struct in_addr a, struct roam_probestate *out,
@@ -190,7 +193,7 @@ bool roam_probestate_read(const char *dir, struct in_addr a, struct roam_probest
 		errno = saved;
 		return false;
 	}
-	ok = state_file_trusted(dirfd, a, e) && roam_probestate_read_at(dirfd, a, out, e);
+	ok = read_trusted_at(dirfd, a, out, e);
 	saved = errno;
 	close(dirfd);
 	errno = saved;

@@ -62,14 +62,6 @@ bool roam_probestate_read(const char *dir, struct in_addr a, struct roam_probest
 bool roam_probestate_read_at(int dirfd, struct in_addr a, struct roam_probestate *out,
 			     struct roam_error *e);
 
-/* The rule roam_probestate_read applies to a state file NAME (st, from
- * fstatat without following links) in its trusted directory (dir): owned by
- * root, by us or by the directory's owner, and writable by neither group nor
- * others. False with e (errno EPERM) otherwise. */
-struct stat;
-bool roam_probestate_stat_trusted(const struct stat *dir, const struct stat *st, const char *name,
-				  struct roam_error *e);
-
 /* Writes the state of target a atomically, mode 0644. */
 bool roam_probestate_write_at(int dirfd, struct in_addr a, const struct roam_probestate *s,
 			      struct roam_error *e);

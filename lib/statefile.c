@@ -96,45 +96,50 @@ out:
 	return ok;
 }
 
-ssize_t roam_read_small_at(int dirfd, const char *name, char *buf, size_t cap)
+ssize_t roam_read_small_fd(int fd, char *buf, size_t cap)
 {
 	size_t len = 0;
-	int fd, saved;
 
 	if (cap == 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -1;
 	for (;;) {
 		ssize_t n = read(fd, buf + len, cap - len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			goto fail;
+			return -1;
 		if (n == 0)
 			break;
 		len += (size_t)n;
 		if (len == cap) {
 			errno = EFBIG;
-			goto fail;
+			return -1;
 		}
 	}
-	close(fd);
 	buf[len] = '\0';
 	if (memchr(buf, '\0', len)) {
 		errno = EINVAL;
 		return -1;
 	}
 	return (ssize_t)len;
-fail:
+}
+
+ssize_t roam_read_small_at(int dirfd, const char *name, char *buf, size_t cap)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	ssize_t n;
+	int saved;
+
+	if (fd < 0)
+		return -1;
+	n = roam_read_small_fd(fd, buf, cap);
 	saved = errno;
 	close(fd);
 	errno = saved;
-	return -1;
+	return n;
 }
 
 ssize_t roam_read_small(const char *path, char *buf, size_t cap)

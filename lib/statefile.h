@@ -30,6 +30,8 @@ bool roam_atomic_write(const char *path, const void *data, size_t len, mode_t mo
  * Returns the length, or -1 with errno set: EFBIG when the file holds cap bytes
  * or more, EINVAL when it contains a NUL byte, others from open/read. */
 ssize_t roam_read_small_at(int dirfd, const char *name, char *buf, size_t cap);
+/* The same from an open descriptor (not closed). */
+ssize_t roam_read_small_fd(int fd, char *buf, size_t cap);
 ssize_t roam_read_small(const char *path, char *buf, size_t cap);
 
 #endif

@@ -212,3 +212,47 @@ int roam_dir_open_trusted(const char *path, mode_t create_mode, struct roam_erro
 		return -1;
 	return roam_open_trusted(path, O_RDONLY | O_DIRECTORY, e);
 }
+
+/* the file behind fd, in the directory dirfd, against the rule of
+ * roam_openat_trusted */
+static bool file_trusted(int dirfd, int fd, const char *name, struct roam_error *e)
+{
+	struct stat dir, st;
+	mode_t mode;
+
+	if (fstat(dirfd, &dir) < 0 || fstat(fd, &st) < 0)
+		return sys_fail(e, name, "cannot check ");
+	mode = st.st_mode & 07777;
+	if (!S_ISREG(st.st_mode))
+		return untrusted(e, "%s: not a regular file; refusing it", name);
+	if (st.st_uid != 0 && st.st_uid != geteuid() && st.st_uid != dir.st_uid)
+		return untrusted(e, "%s: owned by uid %u, not by its directory's owner; refusing it",
+				 name, (unsigned)st.st_uid);
+	if (mode & 022)
+		return untrusted(e, "%s: writable by %s (mode %04o); refusing it", name,
+				 mode & 002 ? "others" : "group", (unsigned)mode);
+	return true;
+}
+
+int roam_openat_trusted(int dirfd, const char *name, int oflags, struct roam_error *e)
+{
+	int fd, saved;
+
+	if ((oflags & O_CREAT) || strchr(name, '/')) {
+		errno = EINVAL;
+		return roam_error_set(e, "%s: not a plain name to open", name), -1;
+	}
+	/* O_NONBLOCK: a FIFO planted here must not hang the open; it is
+	 * refused as not a regular file */
+	fd = openat(dirfd, name, oflags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return sys_fail(e, name, "cannot open "), -1;
+	if (file_trusted(dirfd, fd, name, e) &&
+	    (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == 0 ||
+	     sys_fail(e, name, "cannot use ")))
+		return fd;
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}

@@ -49,4 +49,11 @@ int roam_open_trusted_flags(const char *path, int oflags, unsigned tflags,
  * a stranger's pre-created state_dir is refused with its path named. */
 int roam_dir_open_trusted(const char *path, mode_t create_mode, struct roam_error *e);
 
+/* A regular file name inside dirfd, a directory already opened through the
+ * checks above (name has no '/'): opened with oflags (O_NOFOLLOW, O_CLOEXEC
+ * added), then checked on the open descriptor itself, so nothing can swap it
+ * in between: owned by root, by us or by the directory's owner (who writes
+ * it anyway), not group/other-writable. -1 and errno as roam_open_trusted. */
+int roam_openat_trusted(int dirfd, const char *name, int oflags, struct roam_error *e);
+
 #endif

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "statecache.h"
+#include "statefile.h"
 #include "trust.h"
 
 /* a file younger than this (by mtime) is read on every lookup */
@@ -27,7 +28,6 @@ struct state_cache {
 	int dirfd;		/* -1: not open (or it failed: dir_err says why) */
 	int dir_errno;
 	struct roam_error dir_err;
-	struct stat dir_st;
 	time_t opened;		/* when dirfd was opened or last failed to */
 	size_t nslots;
 	struct state_slot slots[];
@@ -65,16 +65,9 @@ static bool open_dir(struct state_cache *c, time_t now, struct roam_error *e)
 						 ROAM_TRUST_DELEGATED, &c->dir_err);
 
 		c->dir_errno = errno;
-		if (fd >= 0 && fstat(fd, &c->dir_st) < 0) {
-			c->dir_errno = errno;
-			roam_error_set(&c->dir_err, "cannot open state directory '%s': %s", c->dir,
-				       strerror(errno));
-			close(fd);
-			fd = -1;
-		} else if (fd < 0 && c->dir_errno != EPERM) {
+		if (fd < 0 && c->dir_errno != EPERM)
 			roam_error_set(&c->dir_err, "cannot open state directory '%s': %s", c->dir,
 				       strerror(c->dir_errno));
-		}
 		if (c->dirfd >= 0)
 			close(c->dirfd);
 		c->dirfd = fd;
@@ -95,6 +88,50 @@ static bool same_file(const struct state_slot *s, const struct stat *st)
 	       s->ctime.tv_sec == st->st_ctim.tv_sec && s->ctime.tv_nsec == st->st_ctim.tv_nsec;
 }
 
+/* a's file opened through roam_openat_trusted (owner and mode checked on
+ * the descriptor), its identity from that descriptor, then read and parsed */
+static bool read_file(struct state_cache *c, struct state_slot *s, const char *name,
+		      struct roam_probestate *out, struct roam_error *e)
+{
+	char buf[ROAM_PROBESTATE_MAX];
+	struct roam_error te;
+	struct stat st;
+	ssize_t n = -1;
+	int fd = roam_openat_trusted(c->dirfd, name, O_RDONLY, &te), saved;
+
+	if (fd < 0) {
+		saved = errno;
+		if (saved == EPERM)
+			roam_error_set(e, "state file %s", te.msg);
+		else
+			roam_error_set(e, "cannot read state file '%s': %s", name, strerror(saved));
+		errno = saved;
+		return false;
+	}
+	if (fstat(fd, &st) == 0)
+		n = roam_read_small_fd(fd, buf, sizeof(buf));
+	saved = errno;
+	close(fd);
+	if (n < 0) {
+		roam_error_set(e, "cannot read state file '%s': %s", name,
+			       saved == EFBIG ? "too long" : strerror(saved));
+		errno = saved;
+		return false;
+	}
+	if (!roam_probestate_parse(buf, out, &te)) {
+		roam_error_set(e, "state file '%s' is malformed: %s", name, te.msg);
+		errno = EINVAL;
+		return false;
+	}
+	/* the identity of what was checked and read: a later stat that shows
+	 * the same one is the same inode, unchanged (a chmod, chown or write
+	 * moves its ctime) */
+	*s = (struct state_slot){ .dev = st.st_dev, .ino = st.st_ino, .size = st.st_size,
+				  .mtime = st.st_mtim, .ctime = st.st_ctim, .st = *out,
+				  .valid = true };
+	return true;
+}
+
 /* the parsed state of a's file, from the slot or read afresh */
 static bool state_of(struct state_cache *c, struct state_slot *s, struct in_addr a, time_t now,
 		     struct roam_probestate *out, struct roam_error *e)
@@ -103,31 +140,13 @@ static bool state_of(struct state_cache *c, struct state_slot *s, struct in_addr
 	struct stat st;
 
 	roam_probestate_name(a, name);
-	if (fstatat(c->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		int saved = errno;
-
-		s->valid = false;
-		roam_error_set(e, "cannot read state file '%s': %s", name, strerror(saved));
-		errno = saved;
-		return false;
-	}
-	if (!roam_probestate_stat_trusted(&c->dir_st, &st, name, e)) {
-		s->valid = false;
-		return false;
-	}
-	if (same_file(s, &st) && st.st_mtim.tv_sec < now - STATE_CACHE_RACY_S) {
+	if (s->valid && fstatat(c->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    same_file(s, &st) && st.st_mtim.tv_sec < now - STATE_CACHE_RACY_S) {
 		*out = s->st;
 		return true;
 	}
 	s->valid = false;
-	if (!roam_probestate_read_at(c->dirfd, a, out, e))
-		return false;
-	/* read after the stat: if the file changed in between, the next stat
-	 * differs from this one and it is read again */
-	*s = (struct state_slot){ .dev = st.st_dev, .ino = st.st_ino, .size = st.st_size,
-				  .mtime = st.st_mtim, .ctime = st.st_ctim, .st = *out,
-				  .valid = true };
-	return true;
+	return read_file(c, s, name, out, e);
 }
 
 enum redirect_state state_cache_classify(struct state_cache *c, size_t slot, struct in_addr a,

@@ -12,8 +12,11 @@
  * size, mtime, ctime) with its parsed state. A lookup stats the file and
  * re-reads it only when the identity changed, or when its mtime is within
  * two seconds of now (a write in the same timestamp tick would keep the
- * identity: such a file is always read). The ownership and mode rules of
- * roam_probestate_read apply on every lookup, from that stat.
+ * identity: such a file is always read). A file is read through
+ * roam_openat_trusted (owner and mode checked on the open descriptor) and
+ * its identity taken from that descriptor: a later stat with the same
+ * identity is that inode unchanged, as a chmod, chown or write would have
+ * moved its ctime.
  */
 #ifndef ROAM_REDIRECT_STATECACHE_H
 #define ROAM_REDIRECT_STATECACHE_H

@@ -147,6 +147,7 @@ static bool get_common(struct cfg_ctx *x, struct tunnel_cfg *c)
 	if (reg && (reg[0] == '-' || strpbrk(reg, " \t")))
 		return fail_at(x, "register", "expected an ssh destination [user@]host in");
 	snprintf(c->reg, sizeof(c->reg), "%s", reg ? reg : "");
+	c->reg_timeout = (unsigned)roam_conf_int(x->conf, SEC, "register_timeout");
 	if (roam_conf_is_set(x->conf, SEC, "home_net")) {
 		c->has_home_net = true;
 		roam_parse_prefix(roam_conf_str(x->conf, SEC, "home_net"), &c->home_net, NULL);
@@ -157,7 +158,7 @@ static bool get_common(struct cfg_ctx *x, struct tunnel_cfg *c)
 static bool check_role(struct cfg_ctx *x, const struct tunnel_cfg *c)
 {
 	static const char *const mobile_only[] = {
-		"table", "priority", "home_net", "ports", "fwmark", "register",
+		"table", "priority", "home_net", "ports", "fwmark", "register", "register_timeout",
 	};
 
 	if (c->table == TUN_TABLE_MAIN || c->table == 255 || c->table == 253)

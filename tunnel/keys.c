@@ -40,6 +40,8 @@ static const struct roam_key tunnel_keys[] = {
 	  .help = "TTL of the outer packets; 0: inherit the inner packet's" },
 	{ .name = "register", .type = ROAM_T_STRING, .def = NULL,
 	  .help = "mobile: ssh destination ([user@]host) of the gateway's registration key" },
+	{ .name = "register_timeout", .type = ROAM_T_INT, .def = "30", .min = 1, .max = 3600,
+	  .help = "mobile: seconds the whole registration may take before ssh is ended" },
 	{ .name = "allow_from", .type = ROAM_T_PREFIX, .def = NULL, .list = true,
 	  .help = "gateway: prefixes a registration may come from; unset: any unicast address" },
 	{ .name = "private_key", .type = ROAM_T_STRING, .def = NULL,

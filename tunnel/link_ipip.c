@@ -8,7 +8,7 @@
 #include "link.h"
 #include "nl.h"
 
-static const char *const ipip_keys[] = { "local", "ttl", "register", "allow_from", NULL };
+static const char *const ipip_keys[] = { "local", "ttl", "register", "register_timeout", "allow_from", NULL };
 
 static bool ipip_equal(const struct tun_link *want, const struct tun_link *have)
 {

@@ -130,6 +130,7 @@ struct tunnel_cfg {
 	char uplink[IFNAMSIZ];	/* empty: auto */
 	unsigned mtu, ttl;
 	char reg[256];		/* register: ssh destination; empty: none */
+	unsigned reg_timeout;	/* register_timeout: seconds for the whole ssh */
 	struct roam_prefix allow_from[16];
 	size_t nallow;
 	struct tun_wg wg;	/* encap = wireguard: keys, ports, keepalive */

@@ -11,8 +11,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,7 +63,30 @@ bool tunnel_register_allowed(const struct tunnel_cfg *cfg, struct in_addr client
 	return roam_error_set(e, "client address %s is outside allow_from", a);
 }
 
-int tunnel_register_call(const char *dest, struct roam_error *e)
+/* Waits for the ssh child at most timeout_s seconds, then ends it (its whole
+ * process group: a ProxyCommand too). 0 with *status on exit, -1 on timeout. */
+static int wait_bounded(pid_t pid, unsigned timeout_s, int *status)
+{
+	struct pollfd p = { .fd = pidfd_open(pid, 0), .events = POLLIN };
+	int n = 1;
+
+	if (p.fd >= 0) {
+		while ((n = poll(&p, 1, (int)(timeout_s * 1000))) < 0 && errno == EINTR)
+			;	/* a signal restarts the full wait: bounded by how often one comes */
+		close(p.fd);
+	}
+	if (n == 0) {
+		kill(-pid, SIGTERM);
+		usleep(200 * 1000);
+		kill(-pid, SIGKILL);
+	}
+	while (waitpid(pid, status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return n == 0 ? -1 : 0;
+}
+
+int tunnel_register_call(const char *dest, unsigned timeout_s, struct roam_error *e)
 {
 	const char *ssh = tunnel_ssh_program();
 	int status, fd;
@@ -70,20 +96,23 @@ int tunnel_register_call(const char *dest, struct roam_error *e)
 	if (pid < 0)
 		return roam_error_set(e, "fork: %s", strerror(errno)), -1;
 	if (pid == 0) {
+		setpgid(0, 0);	/* so that a timeout ends ssh and whatever it started */
 		/* the forced command ignores stdin; never let ssh read ours */
 		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (fd >= 0)
 			dup2(fd, 0);
-		/* a dead or dripping gateway must not hold the mobile's hook (and
-		 * its network change) forever: 10 s to connect, 3 × 5 s of silence */
+		/* a dead or silent gateway must not hold the mobile's hook (and
+		 * its network change) for long: 10 s to connect, 3 × 5 s of
+		 * silence; register_timeout bounds the whole (a gateway that
+		 * answers but never finishes) */
 		execlp(ssh, ssh, "-T", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
 		       "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3",
 		       "--", dest, (char *)NULL);
 		_exit(127);
 	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return roam_error_set(e, "waitpid: %s", strerror(errno)), -1;
+	if (wait_bounded(pid, timeout_s, &status) < 0)
+		return roam_error_set(e, "registration with %s: no answer within %u s (register_timeout)",
+				      dest, timeout_s), -1;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
 		return roam_error_set(e, "cannot run %s", ssh), -1;
 	if (!WIFEXITED(status))

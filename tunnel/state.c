@@ -101,6 +101,8 @@ bool tunnel_state_parse(const char *text, struct tunnel_state *st, struct roam_e
 			st->forward_was = line[12] - '0';
 		else if (!strncmp(line, "remote ", 7) && inet_pton(AF_INET, line + 7, &st->remote) == 1)
 			;
+		else if (!strcmp(line, "register_pending 1"))
+			st->register_pending = true;
 		else if (!strncmp(line, "created ", 8) && st->ncreated < TUN_MAX_OBJS &&
 			 len - 8 < TUN_RENDER_MAX)
 			memcpy(st->created[st->ncreated++], line + 8, len - 7);
@@ -123,6 +125,8 @@ size_t tunnel_state_format(const struct tunnel_state *st, char *buf, size_t len)
 		PUT("forward_was %d\n", st->forward_was);
 	if (st->remote.s_addr)
 		PUT("remote %s\n", inet_ntop(AF_INET, &st->remote, a, sizeof(a)));
+	if (st->register_pending)
+		PUT("register_pending 1\n");
 	for (size_t i = 0; i < st->ncreated; i++)
 		PUT("created %s\n", st->created[i]);
 #undef PUT

@@ -5,6 +5,7 @@
  * like the kernel objects it describes):
  *   forward_was 0            ip_forward before `up` turned it on
  *   remote 203.0.113.10      the gateway's last registered remote
+ *   register_pending 1       the mobile's last registration did not get through
  *   created ip route del …   one line per object `up` created: its undo
  * `down` removes only what is listed as created, so objects that were there
  * before `up` stay.
@@ -18,6 +19,7 @@
 struct tunnel_state {
 	int forward_was;	/* -1: roam did not change ip_forward */
 	struct in_addr remote;	/* 0: no registration */
+	bool register_pending;	/* mobile: roam registers again even when nothing changed */
 	char created[TUN_MAX_OBJS][TUN_RENDER_MAX];
 	size_t ncreated;
 	bool exists;		/* a state file was read */

@@ -435,11 +435,64 @@ static size_t link_index(const struct tunnel_plan *p)
 	return 0;
 }
 
+/* Until a registration gets through, the gateway sends the home address to
+ * where the mobile was: remember that, so the next roam (cron's, or the next
+ * hook) tries again even when no address changed. A refusal is not retried:
+ * the same address would be refused again. */
+static void remember_registration(struct tunnel_run *r, bool pending)
+{
+	struct tunnel_state st;
+	struct roam_error e = { 0 };
+	int lock = tunnel_state_lock(r->cfg->name, &e);
+
+	if (lock < 0 || !tunnel_state_load(r->cfg->name, &st, &e))
+		goto fail;
+	if (st.register_pending != pending) {
+		st.register_pending = pending;
+		if (!tunnel_state_save(r->cfg->name, &st, &e))
+			goto fail;
+	}
+	close(lock);
+	return;
+fail:
+	roam_warn("%s: cannot remember the registration: %s", r->cfg->name, e.msg);
+	if (lock >= 0)
+		close(lock);
+}
+
+/* ssh to the gateway's forced `register`, without our lock held */
+static enum tunnel_result register_with_gateway(struct tunnel_run *r, struct roam_error *e)
+{
+	enum tunnel_result res = TUNNEL_FAILED;
+
+	if (r->lock >= 0) {
+		close(r->lock);
+		r->lock = -1;
+	}
+	switch (tunnel_register_call(r->cfg->reg, r->cfg->reg_timeout, e)) {
+	case 0:
+		roam_notice("%s: registered with %s", r->cfg->name, r->cfg->reg);
+		res = TUNNEL_OK;
+		break;
+	case 5:		/* the gateway's TUNNEL_EXIT_REFUSED, passed through by ssh */
+		roam_error_set(e, "registration with %s refused", r->cfg->reg);
+		res = TUNNEL_REFUSED;
+		break;
+	case -1:
+		break;
+	default:
+		roam_error_set(e, "registration with %s failed", r->cfg->reg);
+	}
+	remember_registration(r, res == TUNNEL_FAILED);
+	return res;
+}
+
 enum tunnel_result tunnel_roam(struct tunnel_run *r, struct roam_error *e)
 {
 	struct snapshot *s;
 	enum tunnel_result res = TUNNEL_FAILED;
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	bool retry;
 	size_t li;
 
 	if (r->cfg->role != ROLE_MOBILE || r->existing_link)
@@ -454,12 +507,16 @@ enum tunnel_result tunnel_roam(struct tunnel_run *r, struct roam_error *e)
 		res = TUNNEL_DOWN;
 		goto out;
 	}
-	if (s->diff.present == s->plan.n) {
+	retry = r->cfg->reg[0] && s->st.register_pending;
+	if (s->diff.present == s->plan.n && !retry) {
 		roam_info("%s: no new address or router, nothing to do", r->cfg->name);
 		res = TUNNEL_OK;
 		goto out;
 	}
-	if (!apply_diff(r, s, e))
+	if (s->diff.present == s->plan.n)
+		roam_notice("%s: the last registration did not get through; registering again",
+			    r->cfg->name);
+	else if (!apply_diff(r, s, e))
 		goto out;
 	if (!r->dry_run && s->diff.state[li] == TUN_DIFFERENT &&
 	    s->diff.current[li].link.local.s_addr != s->plan.obj[li].link.local.s_addr)
@@ -473,25 +530,7 @@ enum tunnel_result tunnel_roam(struct tunnel_run *r, struct roam_error *e)
 		fprintf(r->out, "ssh -T %s\n", r->cfg->reg);
 		goto out;
 	}
-	if (r->lock >= 0) {
-		close(r->lock);
-		r->lock = -1;
-	}
-	switch (tunnel_register_call(r->cfg->reg, e)) {
-	case 0:
-		roam_notice("%s: registered with %s", r->cfg->name, r->cfg->reg);
-		break;
-	case 5:		/* the gateway's TUNNEL_EXIT_REFUSED, passed through by ssh */
-		roam_error_set(e, "registration with %s refused", r->cfg->reg);
-		res = TUNNEL_REFUSED;
-		break;
-	case -1:
-		res = TUNNEL_FAILED;
-		break;
-	default:
-		roam_error_set(e, "registration with %s failed", r->cfg->reg);
-		res = TUNNEL_FAILED;
-	}
+	res = register_with_gateway(r, e);
 out:
 	tun_objs_free(&s->have);
 	free(s);

@@ -65,6 +65,6 @@ bool tunnel_register_allowed(const struct tunnel_cfg *cfg, struct in_addr client
 			     struct roam_error *e);
 /* runs `ssh -T DEST` ($ROAM_TUNNEL_SSH instead of ssh when set); the remote
  * command's exit status, or -1 with e set when ssh could not run */
-int tunnel_register_call(const char *dest, struct roam_error *e);
+int tunnel_register_call(const char *dest, unsigned timeout_s, struct roam_error *e);
 
 #endif

@@ -172,6 +172,54 @@ static void dir_open_creates_and_checks(void **state)
 	assert_int_equal(roam_dir_open_trusted(test_path("file"), 0700, &e), -1);
 }
 
+/* roam_openat_trusted: one file in a directory already checked */
+static int openat_in(const char *dname, const char *name, struct roam_error *e)
+{
+	int dfd = open(test_path(dname), O_RDONLY | O_DIRECTORY), fd;
+
+	assert_true(dfd >= 0);
+	fd = roam_openat_trusted(dfd, name, O_RDONLY, e);
+	close(dfd);
+	return fd;
+}
+
+static void openat_checks_the_opened_file(void **state)
+{
+	struct roam_error e = { "" };
+	int fd;
+
+	(void)state;
+	dir("at", 0755);
+	put("at/ok", 0644);
+	put("at/gw", 0664);
+	assert_int_equal(symlink("ok", test_path("at/link")), 0);
+	assert_int_equal(mkfifo(test_path("at/fifo"), 0644), 0);
+	assert_true((fd = openat_in("at", "ok", &e)) >= 0);
+	close(fd);
+	assert_int_equal(openat_in("at", "gw", &e), -1);
+	assert_int_equal(errno, EPERM);
+	assert_non_null(strstr(e.msg, "gw: writable by group (mode 0664)"));
+	assert_int_equal(openat_in("at", "link", &e), -1);	/* never followed */
+	assert_int_equal(errno, ELOOP);
+	assert_int_equal(openat_in("at", "fifo", &e), -1);	/* and no hang */
+	assert_int_equal(errno, EPERM);
+	assert_non_null(strstr(e.msg, "not a regular file"));
+	assert_int_equal(openat_in("at", "none", &e), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(openat_in("at", "../at/ok", &e), -1);
+	assert_int_equal(errno, EINVAL);
+	if (geteuid() != 0)
+		return;
+	/* the directory's owner writes the file; a third uid is a plant */
+	assert_int_equal(chown(test_path("at"), NOBODY, NOBODY), 0);
+	assert_int_equal(chown(test_path("at/ok"), NOBODY, NOBODY), 0);
+	assert_true((fd = openat_in("at", "ok", &e)) >= 0);
+	close(fd);
+	assert_int_equal(chown(test_path("at/ok"), 1, 1), 0);
+	assert_int_equal(openat_in("at", "ok", &e), -1);
+	assert_non_null(strstr(e.msg, "owned by uid 1, not by its directory's owner"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +231,7 @@ int main(void)
 		cmocka_unit_test(missing_fifo_and_create),
 		cmocka_unit_test(stranger_owner_is_refused_unless_delegated),
 		cmocka_unit_test(dir_open_creates_and_checks),
+		cmocka_unit_test(openat_checks_the_opened_file),
 	};
 
 	return cmocka_run_group_tests(tests, testdir_setup, testdir_teardown);

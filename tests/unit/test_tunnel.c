@@ -288,8 +288,16 @@ static void state_round_trip(void **state)
 	tunnel_state_forget(&back, &p.obj[1]);
 	assert_false(tunnel_state_was_created(&back, &p.obj[1]));
 	assert_true(tunnel_state_was_created(&back, &p.obj[3]));
+	assert_false(back.register_pending);
 	assert_false(tunnel_state_parse("forward_was 7\n", &back, &e));
 	assert_non_null(strstr(e.msg, "line 1"));
+	/* a registration that did not get through is remembered across runs */
+	st.register_pending = true;
+	tunnel_state_format(&st, text, sizeof(text));
+	assert_non_null(strstr(text, "\nregister_pending 1\n"));
+	assert_true(tunnel_state_parse(text, &back, &e));
+	assert_true(back.register_pending);
+	assert_false(tunnel_state_parse("register_pending yes\n", &back, &e));
 }
 
 static void register_takes_the_ssh_client(void **state)

@@ -229,6 +229,7 @@ rt_mob status >/dev/null; is "$?" 1 "mobile: status 1 (partly) after the move"
 out=$(rt_mob -v roam 2>&1); rc=$?
 is "$rc" 0 "mobile: roam-tunnel roam exits 0"
 note "$out"
+roam_out=$out
 like "$out" "local 203.0.113.230 -> 203.0.113.10" "the mobile logs its new local address"
 like "$out" "remote 203.0.113.230 -> 203.0.113.10 \\(registered over ssh\\)" \
 	"the gateway logs the registered remote (through ssh)"
@@ -255,6 +256,95 @@ is "$?" 5 "register from a multicast address: exit 5"
 rt_gw register >/dev/null 2>&1
 is "$?" 5 "register without SSH_CONNECTION: exit 5"
 like "$(ip -n "$GW" -d link show tunl1)" "remote 203.0.113.10 " "refused registrations changed nothing"
+
+# the gateway names the key that moved the tunnel (sshd's ExposeAuthInfo)
+fp=$(ssh-keygen -lf "$LAB_SSH_KEY.pub" | awk '{ print $2 }')
+ok "the registration is logged with the key's fingerprint ($fp)" \
+	grep -qF "(registered over ssh) by key $fp (ssh-ed25519)" <<<"$roam_out"
+
+# a key that registers in a loop moves the tunnel at most once a second
+ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
+t0=$(ms_now) regs=
+for c in 203.0.113.11 203.0.113.12 203.0.113.10; do
+	SSH_CONNECTION="$c 40000 198.51.100.238 22" rt_gw register >/dev/null 2>&1
+	regs="$regs $?"
+done
+ms=$(( $(ms_now) - t0 ))
+is "$regs" " 0 0 0" "three registrations from new addresses are accepted"
+ok "…and take at least 2 s: one change a second (took $ms ms)" test "$ms" -ge 1900
+state_mtime() { stat -c %Y.%y "$LAB_TMP/run-gw/tunnel-tunl1.state"; }
+before=$(state_mtime)
+out=$(SSH_CONNECTION="203.0.113.10 40000 198.51.100.238 22" rt_gw -v register 2>&1)
+like "$out" "remote 203.0.113.10 unchanged" "a registration from the same address is a no-op"
+is "$(state_mtime)" "$before" "…that is not a change (nothing written, nothing to pace)"
+like "$(ip -n "$GW" -d link show tunl1)" "remote 203.0.113.10 " "the tunnel points back at the mobile"
+
+# a gateway that goes silent in the middle of a registration: ssh's
+# ServerAliveInterval (3 × 5 s) gives up; one that answers but never finishes:
+# register_timeout ends ssh. Either way roam fails instead of holding the hook,
+# and the next roam registers again by itself. Each forced command leaves its
+# own mark when it starts (under TCG, ssh may take seconds to get there).
+hang_key() {	# MARK: a forced command that marks its start and never ends
+	echo "restrict,command=\"touch $LAB_TMP/$1; exec sleep 101\" $(cat "$LAB_SSH_KEY.pub")" \
+		>"$LAB_SSH_AUTHORIZED_KEYS"
+}
+mob_conf_with() {	# NAME LINE: mob.conf plus one line
+	cp "$LAB_TMP/mob.conf" "$LAB_TMP/$1"
+	echo "$2" >>"$LAB_TMP/$1"
+}
+rt_mob_bounded() {	# CONF: roam under a 90 s watchdog; sets out rc ms
+	local t0
+	t0=$(ms_now)
+	out=$(ip netns exec "$MOB" env ROAM_RUNDIR="$LAB_TMP/run-mob" ROAM_TUNNEL_SSH="$LAB_TMP/ssh" \
+		timeout 90 "$RT" -v -c "$1" roam 2>&1); rc=$?
+	ms=$(( $(ms_now) - t0 ))
+	note "$out"
+}
+ip -n "$MOB" addr flush dev "$MOB_IF1"
+ip -n "$MOB" addr add 203.0.113.20/26 dev "$MOB_IF1"
+ip -n "$MOB" route add default via 203.0.113.1
+
+hang_key hung-silent
+mob_conf_with mob-t60.conf "register_timeout = 60"	# so that only ServerAlive can end it
+( for _ in $(seq 900); do [ -e "$LAB_TMP/hung-silent" ] && break; sleep 0.1; done
+  ip netns exec "$GW" nft -f - <<'NFT'
+table ip roamhang {
+	chain input { type filter hook input priority -10; tcp dport 22 drop; }
+}
+NFT
+) &
+hang=$!
+rt_mob_bounded "$LAB_TMP/mob-t60.conf"
+wait "$hang"
+ok "the gateway's forced command had started" test -e "$LAB_TMP/hung-silent"
+is "$rc" 4 "roam through a gateway gone silent fails (exit 4) instead of hanging ($ms ms)"
+like "$out" "Timeout, server 198.51.100.238 not responding" "…ended by ssh's ServerAliveInterval"
+like "$out" "registration with root@198.51.100.238 failed" "…and says the registration failed"
+ip netns exec "$GW" nft delete table ip roamhang
+
+hang_key hung-busy
+mob_conf_with mob-t20.conf "register_timeout = 20"
+rt_mob_bounded "$LAB_TMP/mob-t20.conf"
+like "$out" "registering again" "the next roam registers again, with no address changed"
+ok "the gateway's forced command had started" test -e "$LAB_TMP/hung-busy"
+is "$rc" 4 "roam to a gateway whose register never ends fails (exit 4) after register_timeout ($ms ms)"
+like "$out" "no answer within 20 s \(register_timeout\)" "…and says so"
+pkill -f 'sleep 101'
+echo "restrict,command=\"$RT -v --rundir $LAB_TMP/run-gw -c $LAB_TMP/gw.conf register\" $(cat "$LAB_SSH_KEY.pub")" \
+	>"$LAB_SSH_AUTHORIZED_KEYS"
+out=$(rt_mob -v roam 2>&1); rc=$?
+note "$out"
+is "$rc" 0 "the next roam, with no address changed, exits 0"
+like "$out" "registering again" "…because it remembered that the registration had failed"
+like "$(ip -n "$GW" -d link show tunl1)" "remote 203.0.113.20 " "…and the gateway follows"
+out=$(rt_mob -v roam 2>&1)
+like "$out" "nothing to do" "once through, roam has nothing more to do"
+# back to where section E expects the laptop
+ip -n "$MOB" addr flush dev "$MOB_IF1"
+ip -n "$MOB" addr add 203.0.113.10/26 dev "$MOB_IF1"
+ip -n "$MOB" route add default via 203.0.113.1
+ok "roam back to 203.0.113.10" rt_mob roam
+like "$(ip -n "$GW" -d link show tunl1)" "remote 203.0.113.10 " "the gateway points at the mobile again"
 
 # ---- E: a dial-up uplink (real pppd) -------------------------------------------------
 . "$ROAM_TOP/tests/vm/tunnel-ppp.sh"
