@@ -13,6 +13,11 @@ enum redirect_state redirect_state_classify(const char *dir, struct in_addr a, l
 {
 	if (!roam_probestate_read(dir, a, st, e))
 		return errno == ENOENT ? STATE_MISSING : STATE_BAD;
+	return redirect_state_age(st, max_age, now);
+}
+
+enum redirect_state redirect_state_age(const struct roam_probestate *st, long max_age, time_t now)
+{
 	/* a CHECKED in the future means the clock was set back: not evidence */
 	if (st->checked > (int64_t)now || (int64_t)now - st->checked >= max_age)
 		return STATE_STALE;

@@ -29,6 +29,8 @@ enum redirect_state { STATE_FRESH, STATE_STALE, STATE_MISSING, STATE_BAD };
 enum redirect_state redirect_state_classify(const char *dir, struct in_addr a, long max_age,
 					    time_t now, struct roam_probestate *st,
 					    struct roam_error *e);
+/* STATE_FRESH or STATE_STALE: whether st, read at now, is younger than max_age */
+enum redirect_state redirect_state_age(const struct roam_probestate *st, long max_age, time_t now);
 
 struct decide_in {
 	struct in_addr target;

@@ -18,8 +18,9 @@ KEY_SECTIONS += redirect
 # roam-redirectd: the same decision core behind Postfix's socketmap protocol
 PROGRAMS += roam-redirectd
 REDIRECTD_CORE := redirect/netstring.c redirect/socketmap.c redirect/recipients.c \
-	redirect/target.c redirect/decide.c
+	redirect/target.c redirect/decide.c redirect/statecache.c
 roam-redirectd_SRCS := redirect/redirectd.c redirect/redirectd_loop.c redirect/redirectd_listen.c \
+	redirect/redirectd_activate.c \
 	redirect/keys.c $(REDIRECTD_CORE)
 roam-redirectd_LIBS := $(LIBS_INIH)
 roam-redirectd_DIR := sbin

@@ -5,7 +5,8 @@
  * recipient's mail to smtp:[TARGET] while the laptop is alive, and lets
  * Postfix deliver it to the mailbox otherwise. See roam-redirectd(8). The
  * pieces: recipients (table), socketmap (one request), netstring,
- * redirectd_loop (connections, signals), redirectd_listen (sockets).
+ * statecache (state files), redirectd_loop (connections, signals),
+ * redirectd_listen (sockets), redirectd_activate (sockets from systemd).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -16,9 +17,11 @@
 #include "exits.h"
 #include "log.h"
 #include "recipients.h"
+#include "redirectd_activate.h"
 #include "redirectd_listen.h"
 #include "redirectd_loop.h"
 #include "socketmap.h"
+#include "statecache.h"
 
 extern const struct roam_section roam_redirect_keys;
 
@@ -26,12 +29,14 @@ struct daemon {
 	const char *conf_file;		/* -c; NULL: /etc/roam.conf */
 	struct roam_conf *conf;
 	struct redirect_table table;
+	struct state_cache *states;	/* one slot per row of table */
 	struct socketmap_ctx ctx;
 };
 
-/* the configuration and its table, both whole, or false with e */
+/* the configuration, its table and a state cache for it, all whole, or
+ * false with e */
 static bool load(const char *file, struct roam_conf **conf, struct redirect_table *t,
-		 struct roam_error *e)
+		 struct state_cache **states, struct roam_error *e)
 {
 	static const struct roam_section *const secs[] = { &roam_redirect_keys };
 	const char *recipients;
@@ -45,7 +50,11 @@ static bool load(const char *file, struct roam_conf **conf, struct redirect_tabl
 			       "from a recipients table only", roam_conf_path(*conf) ?
 			       roam_conf_path(*conf) : "no configuration file");
 	} else if (redirect_table_load(t, recipients, e)) {
-		return true;
+		*states = state_cache_new(roam_conf_str(*conf, "redirect", "state_dir"), t->n);
+		if (*states)
+			return true;
+		roam_error_set(e, "out of memory for %zu recipients' states", t->n);
+		redirect_table_free(t);
 	}
 	roam_conf_free(*conf);
 	*conf = NULL;
@@ -55,7 +64,7 @@ static bool load(const char *file, struct roam_conf **conf, struct redirect_tabl
 static void point_ctx(struct daemon *d)
 {
 	d->ctx.table = &d->table;
-	d->ctx.state_dir = roam_conf_str(d->conf, "redirect", "state_dir");
+	d->ctx.states = d->states;
 	d->ctx.max_age = roam_conf_int(d->conf, "redirect", "max_age");
 }
 
@@ -66,16 +75,19 @@ static void reload(void *arg)
 	struct daemon *d = arg;
 	struct roam_conf *conf;
 	struct redirect_table t;
+	struct state_cache *states;
 	struct roam_error e;
 
-	if (!load(d->conf_file, &conf, &t, &e)) {
+	if (!load(d->conf_file, &conf, &t, &states, &e)) {
 		roam_err("reload refused, the old table stays: %s", e.msg);
 		return;
 	}
 	redirect_table_free(&d->table);
+	state_cache_free(d->states);
 	roam_conf_free(d->conf);
 	d->conf = conf;
 	d->table = t;
+	d->states = states;
 	point_ctx(d);
 	roam_notice("reloaded: %zu recipients", d->table.n);
 }
@@ -129,15 +141,25 @@ int main(int argc, char **argv)
 	if (code >= 0)
 		return code;
 	roam_log_init("roam-redirectd", verbosity, ROAM_LOG_ERRORS_TO_STDERR);
-	if (!load(d.conf_file, &d.conf, &d.table, &e)) {
+	if (!load(d.conf_file, &d.conf, &d.table, &d.states, &e)) {
 		roam_err("%s", e.msg);
 		return REDIRECTD_EXIT_USAGE;
 	}
 	point_ctx(&d);
-	if (!rd_listen(&ls, d.conf, &e)) {
+	switch (rd_activated(&ls, &e)) {
+	case 1:
+		roam_info("socket activation: [redirect] socket and listen are not used");
+		break;
+	case -1:
 		roam_err("%s", e.msg);
-		code = rd_listen_usage_error(&ls) ? REDIRECTD_EXIT_USAGE : REDIRECTD_EXIT_SYSTEM;
+		code = REDIRECTD_EXIT_USAGE;
 		goto out;
+	default:
+		if (!rd_listen(&ls, d.conf, &e)) {
+			roam_err("%s", e.msg);
+			code = rd_listen_usage_error(&ls) ? REDIRECTD_EXIT_USAGE : REDIRECTD_EXIT_SYSTEM;
+			goto out;
+		}
 	}
 	loop = rd_loop_new(ls.fd, ls.n, (size_t)roam_conf_int(d.conf, "redirect", "max_connections"),
 			   &d.ctx, reload, &d, &e);
@@ -154,6 +176,7 @@ int main(int argc, char **argv)
 	rd_listen_close(&ls);
 out:
 	redirect_table_free(&d.table);
+	state_cache_free(d.states);
 	roam_conf_free(d.conf);
 	return code;
 }

@@ -6,6 +6,7 @@
 #include "decide.h"
 #include "netstring.h"
 #include "socketmap.h"
+#include "statecache.h"
 #include "target.h"
 
 enum map { MAP_TRANSPORT, MAP_ALIAS, MAP_UNKNOWN };
@@ -34,7 +35,8 @@ static const struct redirect_row *alive_row(const struct socketmap_ctx *c, const
 
 	if (!row)
 		return NULL;
-	switch (redirect_state_classify(c->state_dir, row->target, c->max_age, now, &st, &e)) {
+	switch (state_cache_classify(c->states, (size_t)(row - c->table->rows), row->target,
+				     c->max_age, now, &st, &e)) {
 	case STATE_FRESH:
 		return st.alive ? row : NULL;
 	case STATE_BAD:

@@ -9,7 +9,8 @@
  *   another NAME           → "PERM unknown map"
  *
  * KEY is a row of the recipients table (recipients.h); "alive" is a fresh
- * state file that says so (decide.h's redirect_state_classify): no probe on
+ * state file that says so (statecache.h, as decide.h's
+ * redirect_state_classify): no probe on
  * the request path, a stale or missing state is away. Any internal trouble
  * (a corrupt state file...) answers NOTFOUND, the safe target, and fills why
  * for the log.
@@ -22,6 +23,8 @@
 
 #include "recipients.h"
 
+struct state_cache;
+
 /* a request's DATA is "NAME KEY": the longest address and a map name fit */
 #define SOCKETMAP_REQUEST_MAX 1024
 /* a reply's netstring: "OK " and a plain address, with room */
@@ -29,7 +32,7 @@
 
 struct socketmap_ctx {
 	const struct redirect_table *table;
-	const char *state_dir;
+	struct state_cache *states;	/* one slot per row of table (statecache.h) */
 	long max_age;		/* seconds a state file stays fresh */
 };
 

@@ -23,6 +23,9 @@ take contrib-authorized-keys.t "$(cl_file 'authorized_keys*' '*authorized_keys*'
 take contrib-fetch-login.t "$(cl_file '*fetch*.login' '*fetch*profile*' '*.login')"
 take redirect-sieve.t "$ROAM_TOP/contrib/roam.sieve"
 take redirectd-postmap.t "$ROAM_TOP/contrib/postfix-main.cf"
+take redirectd-postfix.t "$ROAM_TOP/contrib/postfix-main.cf"
+take redirectd-exim.t "$ROAM_TOP/contrib/exim4-routers.conf"
+take redirectd-systemd.t "$ROAM_TOP/contrib/roam-redirectd.service" "$ROAM_TOP/contrib/roam-redirectd.socket"
 # contrib-cron.t takes every *.cron
 for f in "$ROAM_TOP"/contrib/*.cron; do [ -f "$f" ] && take contrib-cron.t "$f"; done
 

@@ -103,7 +103,9 @@ is "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./conffiles)" "/etc/roam.conf"
 	"/etc/roam.conf is the one conffile"
 is "$(awk '$1 ~ /^-..[sS]|^-.....[sS]/' <<<"$contents")" "" "no setuid or setgid file in the package"
 if [ -n "$unit" ]; then
-	like "$contents" " \./lib/systemd/system/$unit" "the systemd unit $unit is in /lib/systemd/system"
+	units=$(cd "$ROAM_TOP/contrib" && ls ./*.service ./*.socket 2>/dev/null | sed 's|^\./|./lib/systemd/system/|' | LC_ALL=C sort)
+	is "$(grep -o ' \./lib/systemd/system/roam.*' <<<"$contents" | cut -c2- | LC_ALL=C sort)" "$units" \
+		"every contrib unit (${unit} and the others, .service and .socket) is in /lib/systemd/system"
 else
 	skip "the systemd unit is in /lib/systemd/system" "no contrib/*.service yet"
 fi

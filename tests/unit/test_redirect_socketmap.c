@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /* roam-redirectd: the netstring parser and one socketmap request's reply. */
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 #include <cmocka.h>
 
 #include "../../redirect/netstring.h"
 #include "../../redirect/socketmap.h"
+#include "../../redirect/statecache.h"
 #include "testdir.h"
 
 static enum netstring_result parse(const char *s, size_t max, char *data)
@@ -72,6 +76,7 @@ static void netstrings_format(void **state)
 }
 
 static struct redirect_table table;
+static struct state_cache *states;
 static struct socketmap_ctx ctx;
 static time_t now;
 
@@ -100,13 +105,15 @@ static int tables(void **state)
 	if (!redirect_table_load(&table, test_path("recipients"), NULL))
 		return -1;
 	now = time(NULL);
-	ctx = (struct socketmap_ctx){ .table = &table, .state_dir = test_dir, .max_age = 120 };
+	states = state_cache_new(test_dir, table.n);
+	ctx = (struct socketmap_ctx){ .table = &table, .states = states, .max_age = 120 };
 	return 0;
 }
 
 static int untables(void **state)
 {
 	redirect_table_free(&table);
+	state_cache_free(states);
 	return testdir_teardown(state);
 }
 
@@ -165,12 +172,91 @@ static void requests_are_answered(void **state)
 	assert_memory_equal(out, "9:NOTFOUND ,", n);
 }
 
+/* path's mtime back by ago seconds: out of the cache's racy window */
+static void age_file(const char *path, long ago)
+{
+	struct timespec t[2] = { { .tv_sec = now - ago }, { .tv_sec = now - ago } };
+
+	assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+static enum redirect_state classify(struct state_cache *c, const char *addr, time_t at,
+				    struct roam_probestate *st)
+{
+	struct in_addr a;
+	struct roam_error e;
+
+	assert_int_equal(inet_pton(AF_INET, addr, &a), 1);
+	return state_cache_classify(c, 0, a, 120, at, st, &e);
+}
+
+/* every change of a state file is seen on the next lookup, cached or not:
+ * a rename, an in-place write that keeps size and mtime (its ctime moves), a
+ * mode someone else could write, removal; a replaced directory within a
+ * second */
+static void state_cache_sees_changes(void **state)
+{
+	char alive[128], dead[128], dir[1024], old[1024], file[1100], tmp[1100];
+	struct roam_probestate st;
+	struct state_cache *c;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s", test_path("st"));
+	snprintf(old, sizeof(old), "%s", test_path("st.old"));
+	snprintf(file, sizeof(file), "%s/198.51.100.190", dir);
+	snprintf(tmp, sizeof(tmp), "%s/tmp", dir);
+	snprintf(alive, sizeof(alive), "v1 alive %lld %lld 400 dgram\n", (long long)now - 60,
+		 (long long)now - 5);
+	snprintf(dead, sizeof(dead), "v1 dead %lld %lld 4000 dgram\n", (long long)now - 60,
+		 (long long)now - 5);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_non_null(c = state_cache_new(dir, 1));
+	assert_int_equal(classify(c, "198.51.100.190", now, &st), STATE_MISSING);
+	put_state("st/198.51.100.190", alive);
+	age_file(file, 100);
+	assert_int_equal(classify(c, "198.51.100.190", now, &st), STATE_FRESH);
+	assert_true(st.alive);
+	assert_int_equal(classify(c, "198.51.100.190", now, &st), STATE_FRESH);	/* cached */
+	assert_true(st.alive);
+	/* roam-probe's way: a new file renamed over the old */
+	put_state("st/tmp", dead);
+	age_file(tmp, 100);
+	assert_int_equal(rename(tmp, file), 0);
+	assert_int_equal(classify(c, "198.51.100.190", now, &st), STATE_FRESH);
+	assert_false(st.alive);
+	/* in place, same size, the mtime put back: the ctime still moves */
+	sleep(1);	/* a ctime tick apart even on coarse clocks */
+	put_state("st/198.51.100.190", alive);
+	age_file(file, 100);
+	assert_int_equal(classify(c, "198.51.100.190", now, &st), STATE_FRESH);
+	assert_true(st.alive);
+	/* the cache does not outlive the trust rules */
+	assert_int_equal(chmod(file, 0666), 0);
+	assert_int_equal(classify(c, "198.51.100.190", now, &st), STATE_BAD);
+	assert_int_equal(chmod(file, 0644), 0);
+	assert_int_equal(classify(c, "198.51.100.190", now, &st), STATE_FRESH);
+	/* stale by its CHECKED, even when cached */
+	assert_int_equal(classify(c, "198.51.100.190", now + 200, &st), STATE_STALE);
+	/* a directory replaced: seen once its second is over */
+	assert_int_equal(rename(dir, old), 0);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	put_state("st/198.51.100.190", dead);
+	age_file(file, 100);
+	assert_int_equal(classify(c, "198.51.100.190", now + 200, &st), STATE_STALE);
+	assert_int_equal(classify(c, "198.51.100.190", now + 1, &st), STATE_FRESH);
+	assert_false(st.alive);
+	assert_int_equal(unlink(file), 0);
+	assert_int_equal(classify(c, "198.51.100.190", now + 1, &st), STATE_MISSING);
+	state_cache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(netstrings_parse),
 		cmocka_unit_test(netstrings_format),
 		cmocka_unit_test(requests_are_answered),
+		cmocka_unit_test(state_cache_sees_changes),
 	};
 
 	return cmocka_run_group_tests_name("redirectd netstrings and socketmap", tests, tables,
