@@ -152,15 +152,14 @@ bool roam_probestate_read_at(int dirfd, struct in_addr a, struct roam_probestate
 /* The state file may decide where mail goes: it must be written by whoever
  * writes the (trusted) directory, not planted 0666 by a stranger; checked on
  * the descriptor that is then read. */
-static bool read_trusted_at(int dirfd, struct in_addr a, struct roam_probestate *out,
-			    struct roam_error *e)
+bool roam_probestate_read_trusted(int dirfd, const char *name, struct roam_probestate *out,
+				  struct stat *st, struct roam_error *e)
 {
-	char name[ROAM_PROBESTATE_NAME_MAX], buf[ROAM_PROBESTATE_MAX];
+	char buf[ROAM_PROBESTATE_MAX];
 	struct roam_error te;
 	int fd, saved;
-	ssize_t n;
+	ssize_t n = -1;
 
-	roam_probestate_name(a, name);
 	if ((fd = roam_openat_trusted(dirfd, name, O_RDONLY, &te)) < 0) {
 		saved = errno;
 		if (saved == EPERM)
@@ -170,7 +169,8 @@ static bool read_trusted_at(int dirfd, struct in_addr a, struct roam_probestate 
 		errno = saved;
 		return false;
 	}
-	n = roam_read_small_fd(fd, buf, sizeof(buf));
+	if (!st || fstat(fd, st) == 0)
+		n = roam_read_small_fd(fd, buf, sizeof(buf));
 	saved = errno;
 	close(fd);
 	errno = saved;
@@ -183,6 +183,7 @@ bool roam_probestate_read(const char *dir, struct in_addr a, struct roam_probest
 	/* the probe may run as its own account: a directory root made for it
 	 * (and handed over) is as good as root's own */
 	int dirfd = roam_open_trusted_flags(dir, O_RDONLY | O_DIRECTORY, ROAM_TRUST_DELEGATED, e);
+	char name[ROAM_PROBESTATE_NAME_MAX];
 	bool ok;
 	int saved;
 
@@ -193,7 +194,8 @@ bool roam_probestate_read(const char *dir, struct in_addr a, struct roam_probest
 		errno = saved;
 		return false;
 	}
-	ok = read_trusted_at(dirfd, a, out, e);
+	roam_probestate_name(a, name);
+	ok = roam_probestate_read_trusted(dirfd, name, out, NULL, e);
 	saved = errno;
 	close(dirfd);
 	errno = saved;

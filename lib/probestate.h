@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "error.h"
@@ -61,6 +62,12 @@ bool roam_probestate_read(const char *dir, struct in_addr a, struct roam_probest
 			  struct roam_error *e);
 bool roam_probestate_read_at(int dirfd, struct in_addr a, struct roam_probestate *out,
 			     struct roam_error *e);
+
+/* The file name in dirfd (a trusted directory), opened through
+ * roam_openat_trusted and read from that very descriptor; st, when not
+ * NULL, gets its identity (fstat) for a caller that caches the result. */
+bool roam_probestate_read_trusted(int dirfd, const char *name, struct roam_probestate *out,
+				  struct stat *st, struct roam_error *e);
 
 /* Writes the state of target a atomically, mode 0644. */
 bool roam_probestate_write_at(int dirfd, struct in_addr a, const struct roam_probestate *s,

@@ -93,36 +93,10 @@ static bool same_file(const struct state_slot *s, const struct stat *st)
 static bool read_file(struct state_cache *c, struct state_slot *s, const char *name,
 		      struct roam_probestate *out, struct roam_error *e)
 {
-	char buf[ROAM_PROBESTATE_MAX];
-	struct roam_error te;
 	struct stat st;
-	ssize_t n = -1;
-	int fd = roam_openat_trusted(c->dirfd, name, O_RDONLY, &te), saved;
 
-	if (fd < 0) {
-		saved = errno;
-		if (saved == EPERM)
-			roam_error_set(e, "state file %s", te.msg);
-		else
-			roam_error_set(e, "cannot read state file '%s': %s", name, strerror(saved));
-		errno = saved;
+	if (!roam_probestate_read_trusted(c->dirfd, name, out, &st, e))
 		return false;
-	}
-	if (fstat(fd, &st) == 0)
-		n = roam_read_small_fd(fd, buf, sizeof(buf));
-	saved = errno;
-	close(fd);
-	if (n < 0) {
-		roam_error_set(e, "cannot read state file '%s': %s", name,
-			       saved == EFBIG ? "too long" : strerror(saved));
-		errno = saved;
-		return false;
-	}
-	if (!roam_probestate_parse(buf, out, &te)) {
-		roam_error_set(e, "state file '%s' is malformed: %s", name, te.msg);
-		errno = EINVAL;
-		return false;
-	}
 	/* the identity of what was checked and read: a later stat that shows
 	 * the same one is the same inode, unchanged (a chmod, chown or write
 	 * moves its ctime) */

@@ -10,10 +10,8 @@
 # and nobody then tries to read its /proc/PID/environ.
 set -u
 . "$ROAM_TOP/tests/lab/lib.sh"
-lab_require_root
 . "$ROAM_TOP/tests/lab/fetch-lib.sh"
-fetch_require_binary
-lab_init
+fetch_test_init
 
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 home=$(mktemp -d /tmp/roam-dumpable.XXXXXX)

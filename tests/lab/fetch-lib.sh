@@ -15,6 +15,13 @@ fetch_require_binary() {
 	fi
 }
 
+# the opening of a fetch test: root, the binary, a fresh lab
+fetch_test_init() {
+	lab_require_root
+	fetch_require_binary
+	lab_init
+}
+
 # sshd + dovecot on 127.0.0.1; LAB_SSHD_DIR is where the host key lives
 fetch_lab_start() {
 	lab_sshd 127.0.0.1 && lab_dovecot 127.0.0.1 && LAB_SSHD_DIR=$(dirname "$LAB_SSHD_CONFIG")
