@@ -367,9 +367,34 @@ static bool too_big(struct run *r, size_t idx)
 	return true;
 }
 
+/* a message deliver_fresh retrieves: not delivered before, not too big */
+static bool wanted(const struct run *r, size_t i)
+{
+	if (!dups_has(r->dups, i) && uidl_contains(r->c->uidls, r->l->msgs[i].uidl))
+		return false;
+	return r->l->msgs[i].size <= r->c->max_message_size;
+}
+
+/* what deliver_fresh will retrieve, in order: with pipelining, it is asked for ahead */
+static int plan(struct run *r, struct roam_error *e)
+{
+	struct pop3_msg_ref *refs = calloc(r->l->n ? r->l->n : 1, sizeof(*refs));
+	size_t n = 0;
+	bool ok;
+
+	if (!refs)
+		return roam_error_set(e, "out of memory"), FETCH_EXIT_IOERR;
+	for (size_t i = 0; i < r->l->n; i++)
+		if (wanted(r, i))
+			refs[n++] = (struct pop3_msg_ref){ r->l->msgs[i].num, r->l->msgs[i].size };
+	ok = pop3_plan(r->c->pop3, refs, n, e);
+	free(refs);
+	return ok ? 0 : FETCH_EXIT_IOERR;
+}
+
 static int deliver_fresh(struct run *r, struct roam_error *e)
 {
-	int code = 0;
+	int code = plan(r, e);
 
 	for (size_t i = 0; i < r->l->n && !code; i++) {
 		if (r->c->stop && *r->c->stop) {
