@@ -21,3 +21,6 @@ test_fetch_settings_LIBS := $(LIBS_CMOCKA) $(LIBS_INIH) $(LIBS_SSH2)
 UNIT_TESTS += test_fetch_listing
 test_fetch_listing_SRCS := tests/unit/test_fetch_listing.c fetch/listing.c fetch/dups.c
 test_fetch_listing_LIBS := $(LIBS_CMOCKA)
+UNIT_TESTS += test_fetch_reply
+test_fetch_reply_SRCS := tests/unit/test_fetch_reply.c fetch/pop3_reply.c
+test_fetch_reply_LIBS := $(LIBS_CMOCKA)

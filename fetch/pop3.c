@@ -201,13 +201,14 @@ static void describe(const struct pipe_cmd *c, char *what, size_t size)
 		snprintf(what, size, "%s", c->verb);
 }
 
-/* Reads replies until the next one is to VERB NUM: one-line replies must be
- * +OK, the bodies of RETRs nobody waits for any more are dropped. */
+/* Reads replies until the next one is to VERB NUM (NULL: until none is
+ * awaited): one-line replies must be +OK, the bodies of RETRs nobody waits
+ * for any more are dropped. */
 static bool await(struct pop3 *p, const char *verb, unsigned long num, struct roam_error *e)
 {
 	const struct pipe_cmd *c;
 
-	while ((c = pipe_next(p->pipe)) && !(!strcmp(c->verb, verb) && c->num == num)) {
+	while ((c = pipe_next(p->pipe)) && !(verb && !strcmp(c->verb, verb) && c->num == num)) {
 		bool dropped = c->kind == PIPE_BODY;
 		enum reply_status st;
 		char what[32];
@@ -218,7 +219,7 @@ static bool await(struct pop3 *p, const char *verb, unsigned long num, struct ro
 		if (!ok || (st != REPLY_OK && !dropped))
 			return failed(p, what, ok, e);
 	}
-	if (c)
+	if (c || !verb)
 		return true;
 	p->code = FETCH_EXIT_PROTOCOL;
 	return roam_error_set(e, "POP3 %s %lu: never sent", verb, num);
@@ -421,9 +422,9 @@ bool pop3_dele(struct pop3 *p, unsigned long num, struct roam_error *e)
 	return command(p, "DELE", num, PIPE_STATUS, NULL, NULL, e);
 }
 
-bool pop3_noop(struct pop3 *p, struct roam_error *e)
+bool pop3_sync(struct pop3 *p, struct roam_error *e)
 {
-	return command(p, "NOOP", 0, PIPE_STATUS, NULL, NULL, e);
+	return !p->pipe || await(p, NULL, 0, e);
 }
 
 int pop3_exit_code(const struct pop3 *p)

@@ -18,7 +18,7 @@
  * Deletions take effect at QUIT, which pop3_close sends when the session is
  * alive, after reading every reply still in flight.
  *
- * Shaped as the calls a mailbox protocol needs (list, fetch, delete, prove,
+ * Shaped as the calls a mailbox protocol needs (list, fetch, delete, sync,
  * close), so that it can sit behind such an interface.
  */
 #ifndef ROAM_FETCH_POP3_H
@@ -75,8 +75,9 @@ bool pop3_retr(struct pop3 *p, unsigned long num, unsigned long size, pop3_sink 
  * is checked by a later call. */
 bool pop3_dele(struct pop3 *p, unsigned long num, struct roam_error *e);
 
-/* NOOP: an answer proves the connection (and every reply before it) whole. */
-bool pop3_noop(struct pop3 *p, struct roam_error *e);
+/* Reads every reply still in flight (pipelined DELEs'): false when one was
+ * not +OK, as pop3_dele would have been without pipelining. */
+bool pop3_sync(struct pop3 *p, struct roam_error *e);
 
 /* After a false return: the FETCH_EXIT_* it means (FETCH_EXIT_DELIVERY when
  * the sink stopped the transfer). */

@@ -246,9 +246,10 @@ static bool read_status(struct pop3_pipe *pp, const struct pipe_cmd *c,
 		if (lf)
 			break;
 	}
-	if (pp->line_len < 2 || pp->line[pp->line_len - 2] != '\r' ||
-	    (*status = reply_status(pp->line, pp->line_len - 2)) == REPLY_BAD)
+	if (pp->line_len < 2 || pp->line[pp->line_len - 2] != '\r')
 		return malformed(pp, c, pp->line, pp->line_len - 1, e);
+	if ((*status = reply_status(pp->line, pp->line_len - 2)) == REPLY_BAD)
+		return malformed(pp, c, pp->line, pp->line_len - 2, e);
 	listing_show(pp->line, pp->line_len - 2 < 80 ? pp->line_len - 2 : 80, pp->last_reply);
 	roam_debug("< %s", pp->last_reply);
 	return true;
