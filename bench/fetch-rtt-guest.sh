@@ -163,7 +163,7 @@ timed() {
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
-clients="roam-pipe roam-lockstep mpop fetchmail"
+clients=${BENCH_RTT_CLIENTS:-roam-pipe roam-lockstep mpop fetchmail}
 declare -A t
 for r in $RTTS; do
 	rtt "$r" || { echo "bench/fetch-rtt: netem refused" >&2; exit 1; }
@@ -182,7 +182,7 @@ printf '%-8s %8s %12s %14s %8s %10s %12s %14s\n' "RTT ms" "ping ms" "roam pipe s
 	"roam 1-by-1 s" "mpop s" "fetchmail s" "mpop/roam" "fetchmail/roam"
 for r in $RTTS; do
 	printf '%-8s %8s %12s %14s %8s %10s %12s %14s\n' "$r" "${t[$r,ping]}" "${t[$r,roam-pipe]}" \
-		"${t[$r,roam-lockstep]}" "${t[$r,mpop]}" "${t[$r,fetchmail]}" \
+		"${t[$r,roam-lockstep]:--}" "${t[$r,mpop]}" "${t[$r,fetchmail]}" \
 		"$(awk -v a="${t[$r,mpop]}" -v b="${t[$r,roam-pipe]}" 'BEGIN { printf "%.2f×", a / b }')" \
 		"$(awk -v a="${t[$r,fetchmail]}" -v b="${t[$r,roam-pipe]}" 'BEGIN { printf "%.2f×", a / b }')"
 done
