@@ -193,14 +193,6 @@ static bool failed(struct pop3 *p, const char *what, bool read_ok, struct roam_e
 	return roam_error_set(e, "POP3 %s: refused (server: %s)", what, pipe_last_reply(p->pipe));
 }
 
-static void describe(const struct pipe_cmd *c, char *what, size_t size)
-{
-	if (c->num)
-		snprintf(what, size, "%s %lu", c->verb, c->num);
-	else
-		snprintf(what, size, "%s", c->verb);
-}
-
 /* Reads replies until the next one is to VERB NUM (NULL: until none is
  * awaited): one-line replies must be +OK, the bodies of RETRs nobody waits
  * for any more are dropped. */
@@ -214,7 +206,7 @@ static bool await(struct pop3 *p, const char *verb, unsigned long num, struct ro
 		char what[32];
 		bool ok;
 
-		describe(c, what, sizeof(what));
+		pipe_describe(c, what, sizeof(what));
 		ok = pipe_read(p->pipe, NULL, NULL, &st, e);
 		if (!ok || (st != REPLY_OK && !dropped))
 			return failed(p, what, ok, e);

@@ -152,7 +152,7 @@ bool pipe_send(struct pop3_pipe *pp, const char *verb, unsigned long num,
 	return flush(pp, c.verb, e);
 }
 
-static void describe(const struct pipe_cmd *c, char *what, size_t size)
+void pipe_describe(const struct pipe_cmd *c, char *what, size_t size)
 {
 	if (c->num)
 		snprintf(what, size, "%s %lu", c->verb, c->num);
@@ -174,7 +174,7 @@ static bool timed_out(struct pop3_pipe *pp, const struct pipe_cmd *c, struct roa
 {
 	char what[32];
 
-	describe(c, what, sizeof(what));
+	pipe_describe(c, what, sizeof(what));
 	roam_error_set(e, "POP3 %s: not done within %.0f s (timeout, plus 1 s per KiB): the "
 		       "server is too slow", what, pp->timeout + (double)c->octets / FLOOR_RATE +
 		       (c->kind == PIPE_LINES ? (double)pp->received / FLOOR_RATE : 0));
@@ -186,7 +186,7 @@ static bool fill(struct pop3_pipe *pp, const struct pipe_cmd *c, struct roam_err
 {
 	char what[32];
 
-	describe(c, what, sizeof(what));
+	pipe_describe(c, what, sizeof(what));
 	for (;;) {
 		size_t n = 0;
 		CURLcode rc = curl_easy_recv(pp->h, pp->in, sizeof(pp->in), &n);
@@ -220,7 +220,7 @@ static bool malformed(struct pop3_pipe *pp, const struct pipe_cmd *c, const char
 {
 	char what[32], shown[3 * 80 + 1];	/* the server's bytes, never raw into a log */
 
-	describe(c, what, sizeof(what));
+	pipe_describe(c, what, sizeof(what));
 	listing_show(line, len < 80 ? len : 80, shown);
 	roam_error_set(e, "POP3 %s: malformed reply line `%s'", what, shown);
 	return fail(pp, FETCH_EXIT_PROTOCOL);

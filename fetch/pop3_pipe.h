@@ -68,6 +68,9 @@ size_t pipe_waiting(const struct pop3_pipe *pp);
 /* the command after c (from pipe_next), or NULL */
 const struct pipe_cmd *pipe_cmd_after(const struct pop3_pipe *pp, const struct pipe_cmd *c);
 
+/* "VERB NUM" or "VERB", for a message */
+void pipe_describe(const struct pipe_cmd *c, char *what, size_t size);
+
 /* the last status line (escaped for a log), "" before any */
 const char *pipe_last_reply(const struct pop3_pipe *pp);
 
