@@ -1,6 +1,6 @@
 # fetch/ — roam-fetch: ssh transport, POP3 by libcurl, CLI, --forward.
 # Delivery, the UIDL record and the lock come from fetch/fetch-store.mk.
-FETCH_CORE := fetch/ssh.c fetch/hostkey.c fetch/pump.c fetch/transport.c fetch/pop3.c fetch/listing.c \
+FETCH_CORE := fetch/ssh.c fetch/hostkey.c fetch/pump.c fetch/transport.c fetch/pop3.c fetch/pop3_pipe.c fetch/pop3_reply.c fetch/listing.c \
 	fetch/run.c fetch/dups.c fetch/secret.c fetch/settings.c fetch/forward.c fetch/forward_listen.c fetch/peer.c fetch/keys.c
 
 
@@ -21,3 +21,6 @@ test_fetch_settings_LIBS := $(LIBS_CMOCKA) $(LIBS_INIH) $(LIBS_SSH2)
 UNIT_TESTS += test_fetch_listing
 test_fetch_listing_SRCS := tests/unit/test_fetch_listing.c fetch/listing.c fetch/dups.c
 test_fetch_listing_LIBS := $(LIBS_CMOCKA)
+UNIT_TESTS += test_fetch_reply
+test_fetch_reply_SRCS := tests/unit/test_fetch_reply.c fetch/pop3_reply.c
+test_fetch_reply_LIBS := $(LIBS_CMOCKA)

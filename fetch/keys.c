@@ -31,6 +31,8 @@ static const struct roam_key fetch_keys[] = {
 	  .help = "where messages go: maildir:DIR, mbox:FILE or mda:COMMAND" },
 	{ .name = "timeout", .type = ROAM_T_INT, .def = "60", .min = 1, .max = 3600,
 	  .help = "seconds without progress (connect, ssh, POP3 reply, MDA) before giving up" },
+	{ .name = "pipelining", .type = ROAM_T_BOOL, .def = "yes",
+	  .help = "send POP3 commands ahead of their replies when the server's CAPA says PIPELINING (RFC 2449)" },
 	{ .name = "max_message_size", .type = ROAM_T_INT, .def = "268435456", .min = 1024,
 	  .max = 1L << 40,
 	  .help = "octets: a larger message (by LIST, or as it arrives) is left on the server, with a warning" },

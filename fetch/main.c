@@ -94,7 +94,7 @@ static int connect_pop3(struct fetch *f, struct roam_error *e)
 		return FETCH_EXIT_SOCKET;
 	struct pop3_opts po = {
 		.socket_path = transport_path(f->transport), .user = s->pop3_user,
-		.password = f->password, .timeout = s->timeout,
+		.password = f->password, .timeout = s->timeout, .pipelining = s->pipelining,
 	};
 	if (!(f->pop3 = pop3_new(&po, e)))
 		return FETCH_EXIT_PROTOCOL;

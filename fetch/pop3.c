@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #include <curl/curl.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,37 +9,34 @@
 #include "exits.h"
 #include "log.h"
 #include "pop3.h"
+#include "pop3_pipe.h"
 
 enum {
-	LINE_MAX_LEN = 512,	/* RFC 1939: a reply line is at most 512 octets */
-	FLOOR_RATE = 1024,	/* octets a second a command may carry at the least */
+	WINDOW_RETR = 100,		/* RETRs in flight at most (mpop sends as many) */
+	WINDOW_OCTETS = 4 << 20,	/* …and the octets they carry beyond the first */
 };
 
 struct pop3 {
 	CURL *curl;
+	struct pop3_pipe *pipe;
 	int code;
 	int timeout;
-	/* the command in progress, bounded as a whole (see on_progress) */
-	double started;		/* CLOCK_MONOTONIC seconds */
-	double allowed;		/* seconds, not counting what the sink took */
-	double in_sink;		/* seconds the sink spent delivering */
-	bool per_octet;		/* a listing: each octet that arrives adds time */
+	bool want_pipelining;		/* pop3_opts.pipelining */
+	bool pipelining;		/* …and the server's CAPA says PIPELINING */
+	unsigned long login_commands;
+	/* the login, done by libcurl: its deadline (see on_progress) */
+	double started, allowed;
 	bool timed_out;
-	bool logged_in;
-	unsigned long commands;
-	char last_reply[256];	/* the server's last status line, for messages */
-	/* UIDL / LIST parsing */
+	char last_reply[256];		/* libcurl's last status line, for messages */
+	/* what the caller will retrieve, in order (pop3_plan) */
+	struct pop3_msg_ref *plan;
+	size_t plan_n, plan_next;
+	/* the reply being read */
 	struct pop3_listing *listing;
-	bool parsing_list;	/* LIST (sizes) after UIDL */
-	char line[LINE_MAX_LEN + 1];
-	size_t line_len;
-	bool bad_reply;
-	/* RETR */
+	bool listing_sizes;
+	char bad_line[3 * 80 + 1];
 	pop3_sink sink;
 	void *sink_arg;
-	bool sink_failed;
-	bool body_started;
-	bool held_cr;		/* a lone CR at the start of a body, see on_body */
 };
 
 /* commands whose arguments are safe to log; anything else may carry credentials */
@@ -63,40 +59,25 @@ static double now(void)
 	return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 
-/* libcurl calls it about once a second, also while nothing arrives: a
- * command past its deadline stops, however slowly the server keeps sending */
+/* libcurl calls it about once a second while it logs in, also while nothing
+ * arrives: a login past its deadline stops, however slowly the server sends */
 static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 		       curl_off_t ulnow)
 {
 	struct pop3 *p = arg;
-	double allowed = p->allowed + (p->per_octet ? (double)dlnow / FLOOR_RATE : 0);
 
-	(void)dltotal, (void)ultotal, (void)ulnow;
-	if (now() - p->started - p->in_sink <= allowed)
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	if (now() - p->started <= p->allowed)
 		return 0;
 	p->timed_out = true;
 	return 1;
 }
 
-/* the deadline of the next command: timeout, one second per KiB of octets,
- * and a second timeout for the login that the first command does first */
-static void set_deadline(struct pop3 *p, unsigned long octets, bool per_octet)
+static void set_deadline(struct pop3 *p, double seconds)
 {
-	p->allowed = p->timeout + (double)octets / FLOOR_RATE + (p->logged_in ? 0 : p->timeout);
-	p->per_octet = per_octet;
-	p->in_sink = 0;
+	p->allowed = seconds;
 	p->timed_out = false;
 	p->started = now();
-}
-
-/* the sink's time is ours, not the server's: it does not count */
-static bool to_sink(struct pop3 *p, const char *data, size_t len)
-{
-	double t0 = now();
-	bool ok = p->sink(p->sink_arg, data, len);
-
-	p->in_sink += now() - t0;
-	return ok;
 }
 
 static int on_debug(CURL *h, curl_infotype type, char *data, size_t len, void *arg)
@@ -109,7 +90,7 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t len, void *a
 	while ((size_t)n < len && n < 200 && data[n] != '\r' && data[n] != '\n')
 		n++;
 	if (type == CURLINFO_HEADER_OUT) {
-		p->commands++;
+		p->login_commands++;
 		if (loggable(data, len))
 			roam_debug("> %.*s", n, data);
 		else
@@ -121,68 +102,7 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t len, void *a
 	return 0;
 }
 
-static size_t on_listing(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct pop3 *p = arg;
-	size_t len = size * nmemb;
-
-	for (size_t i = 0; i < len && !p->bad_reply; i++) {
-		if (data[i] == '\n') {
-			if (p->line_len && p->line[p->line_len - 1] == '\r')
-				p->line_len--;
-			p->line[p->line_len] = '\0';
-			/* libcurl hands an empty listing over as one bare CRLF */
-			if (p->line_len && !(p->parsing_list
-						     ? listing_add_size(p->listing, p->line, p->line_len)
-						     : listing_add_uidl(p->listing, p->line, p->line_len))) {
-				char shown[3 * 80 + 1];
-
-				listing_show(p->line, p->line_len < 80 ? p->line_len : 80, shown);
-				roam_debug("bad listing line: %s", shown);
-				p->bad_reply = true;	/* p->line stays, for the error */
-				break;
-			}
-			p->line_len = 0;
-		} else if (p->line_len < LINE_MAX_LEN) {
-			p->line[p->line_len++] = data[i];
-		} else {
-			p->bad_reply = true;
-		}
-	}
-	return p->bad_reply ? 0 : len;
-}
-
-/* libcurl 7.88 writes a lone "\r" instead of the "." when a body's first line
- * starts with a dot that the server did not stuff (dovecot 2.3 does not stuff
- * the first line): its end-of-body matcher starts in the middle of a CRLF and
- * then writes the wrong byte of it (lib/pop3.c, Curl_pop3_write). The "\r"
- * comes as a chunk of its own. A bare CR never starts a message (RFC 5322), so
- * it is put back as the dot; a "\r\n" is left alone. */
-static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct pop3 *p = arg;
-	size_t len = size * nmemb;
-
-	if (!p->body_started && len == 1 && data[0] == '\r') {
-		p->body_started = p->held_cr = true;
-		return len;
-	}
-	p->body_started = true;
-	if (p->held_cr && len) {
-		p->held_cr = false;
-		if (!to_sink(p, data[0] == '\n' ? "\r" : ".", 1)) {
-			p->sink_failed = true;
-			return 0;
-		}
-	}
-	if (!to_sink(p, data, len)) {
-		p->sink_failed = true;
-		return 0;
-	}
-	return len;
-}
-
-static int exit_code(const struct pop3 *p, CURLcode rc)
+static int login_exit_code(const struct pop3 *p, CURLcode rc)
 {
 	if (strstr(p->last_reply, "[IN-USE]"))
 		return FETCH_EXIT_LOCKBUSY;	/* another client has the maildrop */
@@ -204,52 +124,6 @@ static int exit_code(const struct pop3 *p, CURLcode rc)
 	}
 }
 
-static bool perform(struct pop3 *p, const char *what, struct roam_error *e)
-{
-	CURLcode rc;
-
-	p->last_reply[0] = '\0';
-	rc = curl_easy_perform(p->curl);
-	if (rc == CURLE_OK) {
-		p->logged_in = true;
-		return true;
-	}
-	if (rc == CURLE_ABORTED_BY_CALLBACK && p->timed_out) {
-		p->code = FETCH_EXIT_ERROR;
-		return roam_error_set(e, "POP3 %s: not done within %.0f s (timeout, plus 1 s per "
-				      "KiB%s): the server is too slow", what, p->allowed,
-				      p->logged_in ? "" : ", plus timeout for the login");
-	}
-	if (rc == CURLE_WRITE_ERROR && p->sink_failed) {
-		p->code = FETCH_EXIT_DELIVERY;
-		return roam_error_set(e, "%s: delivery stopped the transfer", what);
-	}
-	if (rc == CURLE_WRITE_ERROR && p->bad_reply) {
-		char shown[3 * 80 + 1];	/* the server's bytes, never raw into a log */
-
-		p->code = FETCH_EXIT_PROTOCOL;
-		listing_show(p->line, p->line_len < 80 ? p->line_len : 80, shown);
-		return roam_error_set(e, "POP3 %s: malformed reply line `%s'", what, shown);
-	}
-	p->code = exit_code(p, rc);
-	return roam_error_set(e, "POP3 %s: %s%s%s%s", what, curl_easy_strerror(rc),
-			      p->last_reply[0] ? " (server: " : "", p->last_reply,
-			      p->last_reply[0] ? ")" : "");
-}
-
-static bool set_command(struct pop3 *p, const char *verb, unsigned long num, bool nobody)
-{
-	char url[64];
-
-	if (num)
-		snprintf(url, sizeof(url), "pop3://localhost/%lu", num);
-	else
-		snprintf(url, sizeof(url), "pop3://localhost/");
-	return curl_easy_setopt(p->curl, CURLOPT_URL, url) == CURLE_OK &&
-	       curl_easy_setopt(p->curl, CURLOPT_CUSTOMREQUEST, verb) == CURLE_OK &&
-	       curl_easy_setopt(p->curl, CURLOPT_NOBODY, nobody ? 1L : 0L) == CURLE_OK;
-}
-
 struct pop3 *pop3_new(const struct pop3_opts *o, struct roam_error *e)
 {
 	struct pop3 *p = calloc(1, sizeof(*p));
@@ -262,7 +136,12 @@ struct pop3 *pop3_new(const struct pop3_opts *o, struct roam_error *e)
 	}
 	p->code = FETCH_EXIT_PROTOCOL;
 	p->timeout = o->timeout;
+	p->want_pipelining = o->pipelining;
+	/* libcurl connects and logs in (greeting, CAPA, SASL or USER/PASS) and
+	 * stops there: it has no POP3 pipelining, so pop3_pipe.c speaks the rest */
 	if (curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "pop3") ||
+	    curl_easy_setopt(h, CURLOPT_URL, "pop3://localhost/") ||
+	    curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L) ||
 	    curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, o->socket_path) ||
 	    curl_easy_setopt(h, CURLOPT_USERNAME, o->user) ||
 	    curl_easy_setopt(h, CURLOPT_PASSWORD, o->password) ||
@@ -274,8 +153,7 @@ struct pop3 *pop3_new(const struct pop3_opts *o, struct roam_error *e)
 	    curl_easy_setopt(h, CURLOPT_XFERINFODATA, p) ||
 	    curl_easy_setopt(h, CURLOPT_VERBOSE, 1L) ||	/* feeds on_debug only */
 	    curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug) ||
-	    curl_easy_setopt(h, CURLOPT_DEBUGDATA, p) ||
-	    curl_easy_setopt(h, CURLOPT_WRITEDATA, p)) {
+	    curl_easy_setopt(h, CURLOPT_DEBUGDATA, p)) {
 		roam_error_set(e, "libcurl lacks POP3 or unix socket support");
 		pop3_close(p);
 		return NULL;
@@ -283,29 +161,153 @@ struct pop3 *pop3_new(const struct pop3_opts *o, struct roam_error *e)
 	return p;
 }
 
-static bool fetch_listing(struct pop3 *p, const char *verb, struct roam_error *e)
+static bool login(struct pop3 *p, struct roam_error *e)
 {
-	p->line_len = 0;
-	p->bad_reply = false;
-	p->parsing_list = !strcmp(verb, "LIST");
-	if (!set_command(p, verb, 0, false) ||
-	    curl_easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, on_listing))
-		return roam_error_set(e, "curl_easy_setopt failed");
-	set_deadline(p, 0, true);
-	if (!perform(p, verb, e))
-		return false;
-	if (p->bad_reply || p->line_len) {
-		p->code = FETCH_EXIT_PROTOCOL;
-		return roam_error_set(e, "POP3 %s: malformed reply", verb);
+	CURLcode rc;
+
+	set_deadline(p, 2.0 * p->timeout);	/* connect, then the login */
+	p->last_reply[0] = '\0';
+	rc = curl_easy_perform(p->curl);
+	if (rc == CURLE_OK)
+		return (p->pipe = pipe_new(p->curl, p->timeout, e)) != NULL;
+	if (rc == CURLE_ABORTED_BY_CALLBACK && p->timed_out) {
+		p->code = FETCH_EXIT_ERROR;
+		return roam_error_set(e, "POP3 login: not done within %.0f s (twice timeout): "
+				      "the server is too slow", p->allowed);
 	}
+	p->code = login_exit_code(p, rc);
+	return roam_error_set(e, "POP3 login: %s%s%s%s", curl_easy_strerror(rc),
+			      p->last_reply[0] ? " (server: " : "", p->last_reply,
+			      p->last_reply[0] ? ")" : "");
+}
+
+/* pipe_read failed (e is set), or the reply was -ERR */
+static bool failed(struct pop3 *p, const char *what, bool read_ok, struct roam_error *e)
+{
+	if (!read_ok) {
+		p->code = pipe_code(p->pipe);
+		return false;
+	}
+	p->code = strstr(pipe_last_reply(p->pipe), "[IN-USE]") ? FETCH_EXIT_LOCKBUSY
+								: FETCH_EXIT_ERROR;
+	return roam_error_set(e, "POP3 %s: refused (server: %s)", what, pipe_last_reply(p->pipe));
+}
+
+/* Reads replies until the next one is to VERB NUM (NULL: until none is
+ * awaited): one-line replies must be +OK, the bodies of RETRs nobody waits
+ * for any more are dropped. */
+static bool await(struct pop3 *p, const char *verb, unsigned long num, struct roam_error *e)
+{
+	const struct pipe_cmd *c;
+
+	while ((c = pipe_next(p->pipe)) && !(verb && !strcmp(c->verb, verb) && c->num == num)) {
+		bool dropped = c->kind == PIPE_BODY;
+		enum reply_status st;
+		char what[32];
+		bool ok;
+
+		pipe_describe(c, what, sizeof(what));
+		ok = pipe_read(p->pipe, NULL, NULL, &st, e);
+		if (!ok || (st != REPLY_OK && !dropped))
+			return failed(p, what, ok, e);
+	}
+	if (c || !verb)
+		return true;
+	p->code = FETCH_EXIT_PROTOCOL;
+	return roam_error_set(e, "POP3 %s %lu: never sent", verb, num);
+}
+
+static bool send_cmd(struct pop3 *p, const char *verb, unsigned long num, enum pipe_kind kind,
+		     unsigned long octets, struct roam_error *e)
+{
+	if (pipe_send(p->pipe, verb, num, kind, octets, e))
+		return true;
+	p->code = pipe_code(p->pipe);
+	return false;
+}
+
+/* sends VERB [NUM] and reads its reply (the ones before it too) */
+static bool command(struct pop3 *p, const char *verb, unsigned long num, enum pipe_kind kind,
+		    pipe_data data, void *arg, struct roam_error *e)
+{
+	enum reply_status st;
+	char what[32];
+	bool ok;
+
+	if (num)
+		snprintf(what, sizeof(what), "%s %lu", verb, num);
+	else
+		snprintf(what, sizeof(what), "%s", verb);
+	if (!send_cmd(p, verb, num, kind, 0, e) || !await(p, verb, num, e))
+		return false;
+	ok = pipe_read(p->pipe, data, arg, &st, e);
+	return ok && st == REPLY_OK ? true : failed(p, what, ok, e);
+}
+
+/* CAPA after the login (RFC 2449: what holds now): PIPELINING, with no argument */
+static bool on_capa(void *arg, const char *line, size_t len)
+{
+	struct pop3 *p = arg;
+
+	if (len == 10 && !strncasecmp(line, "PIPELINING", 10))
+		p->pipelining = true;
 	return true;
+}
+
+static bool capabilities(struct pop3 *p, struct roam_error *e)
+{
+	enum reply_status st;
+
+	if (!send_cmd(p, "CAPA", 0, PIPE_LINES, 0, e))
+		return false;
+	if (!pipe_read(p->pipe, on_capa, p, &st, e))
+		return failed(p, "CAPA", false, e);
+	/* a server without CAPA has no PIPELINING either: -ERR is no error */
+	p->pipelining = p->pipelining && st == REPLY_OK && p->want_pipelining;
+	roam_debug("POP3 %s", p->pipelining ? "pipelining (RFC 2449)" : "one command at a time");
+	return true;
+}
+
+static bool on_listing(void *arg, const char *line, size_t len)
+{
+	struct pop3 *p = arg;
+	bool ok = p->listing_sizes ? listing_add_size(p->listing, line, len)
+				   : listing_add_uidl(p->listing, line, len);
+
+	if (!ok)
+		listing_show(line, len < 80 ? len : 80, p->bad_line);
+	return ok;
+}
+
+static bool read_listing(struct pop3 *p, const char *verb, struct roam_error *e)
+{
+	enum reply_status st;
+	bool ok;
+
+	p->listing_sizes = !strcmp(verb, "LIST");
+	p->bad_line[0] = '\0';
+	ok = pipe_read(p->pipe, on_listing, p, &st, e);
+	if (!ok && pipe_code(p->pipe) == FETCH_EXIT_DELIVERY) {
+		p->code = FETCH_EXIT_PROTOCOL;
+		return roam_error_set(e, "POP3 %s: malformed reply line `%s'", verb, p->bad_line);
+	}
+	return ok && st == REPLY_OK ? true : failed(p, verb, ok, e);
 }
 
 bool pop3_list(struct pop3 *p, struct pop3_listing *l, struct roam_error *e)
 {
+	bool ok;
+
 	*l = (struct pop3_listing){ 0 };
+	if (!p->pipe && !(login(p, e) && capabilities(p, e)))
+		return false;
 	p->listing = l;
-	bool ok = fetch_listing(p, "UIDL", e) && fetch_listing(p, "LIST", e);
+	if (p->pipelining)	/* both in flight: one round trip */
+		ok = send_cmd(p, "UIDL", 0, PIPE_LINES, 0, e) && send_cmd(p, "LIST", 0, PIPE_LINES, 0, e) &&
+		     read_listing(p, "UIDL", e) && read_listing(p, "LIST", e);
+	else
+		ok = send_cmd(p, "UIDL", 0, PIPE_LINES, 0, e) && read_listing(p, "UIDL", e) &&
+		     send_cmd(p, "LIST", 0, PIPE_LINES, 0, e) && read_listing(p, "LIST", e);
 	p->listing = NULL;
 	if (!ok)
 		pop3_listing_free(l);
@@ -317,45 +319,104 @@ void pop3_listing_free(struct pop3_listing *l)
 	listing_free(l);
 }
 
-bool pop3_retr(struct pop3 *p, unsigned long num, unsigned long size, pop3_sink sink,
-	       void *arg, struct roam_error *e)
+bool pop3_plan(struct pop3 *p, const struct pop3_msg_ref *msgs, size_t n, struct roam_error *e)
 {
-	char what[32];
+	free(p->plan);
+	p->plan = NULL;
+	p->plan_n = p->plan_next = 0;
+	if (!n)
+		return true;
+	if (!(p->plan = malloc(n * sizeof(*p->plan))))
+		return roam_error_set(e, "out of memory"), false;
+	memcpy(p->plan, msgs, n * sizeof(*p->plan));
+	p->plan_n = n;
+	return true;
+}
 
-	p->sink = sink;
-	p->sink_arg = arg;
-	p->sink_failed = p->body_started = p->held_cr = false;
-	snprintf(what, sizeof(what), "RETR %lu", num);
-	if (!set_command(p, NULL, num, false) ||
-	    curl_easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, on_body))
-		return roam_error_set(e, "curl_easy_setopt failed");
-	set_deadline(p, size, false);
-	if (!perform(p, what, e))
-		return false;
-	if (p->held_cr && !sink(arg, "\r", 1)) {	/* the whole body was one CR */
-		p->code = FETCH_EXIT_DELIVERY;
-		return roam_error_set(e, "%s: delivery stopped the transfer", what);
+/* the RETRs in flight, and the octets LIST gave them */
+static size_t retrs_in_flight(const struct pop3 *p, unsigned long long *octets, unsigned long num,
+			      bool *has_num)
+{
+	size_t n = 0;
+
+	*octets = 0;
+	*has_num = false;
+	for (const struct pipe_cmd *c = pipe_next(p->pipe); c; c = pipe_cmd_after(p->pipe, c)) {
+		if (c->kind != PIPE_BODY)
+			continue;
+		n++;
+		*octets += c->octets;
+		*has_num = *has_num || c->num == num;
+	}
+	return n;
+}
+
+/* with PIPELINING: RETRs of the plan sent ahead, within the window; the ones
+ * before num that the caller skipped are never sent */
+static bool top_up(struct pop3 *p, unsigned long num, bool *has_num, struct roam_error *e)
+{
+	unsigned long long octets;
+	size_t n = retrs_in_flight(p, &octets, num, has_num);
+
+	while (p->plan_next < p->plan_n && p->plan[p->plan_next].num < num)
+		p->plan_next++;
+	while (p->pipelining && p->plan_next < p->plan_n && n < WINDOW_RETR &&
+	       (n == 0 || octets + p->plan[p->plan_next].size <= WINDOW_OCTETS)) {
+		const struct pop3_msg_ref *m = &p->plan[p->plan_next++];
+
+		if (!send_cmd(p, "RETR", m->num, PIPE_BODY, m->size, e))
+			return false;
+		n++;
+		octets += m->size;
+		*has_num = *has_num || m->num == num;
 	}
 	return true;
 }
 
-bool pop3_dele(struct pop3 *p, unsigned long num, struct roam_error *e)
+static bool on_body(void *arg, const char *data, size_t len)
 {
-	char what[32];
+	struct pop3 *p = arg;
 
-	snprintf(what, sizeof(what), "DELE %lu", num);
-	if (!set_command(p, "DELE", num, true))
-		return roam_error_set(e, "curl_easy_setopt failed");
-	set_deadline(p, 0, false);
-	return perform(p, what, e);
+	return p->sink(p->sink_arg, data, len);
 }
 
-bool pop3_noop(struct pop3 *p, struct roam_error *e)
+bool pop3_retr(struct pop3 *p, unsigned long num, unsigned long size, pop3_sink sink,
+	       void *arg, struct roam_error *e)
 {
-	if (!set_command(p, "NOOP", 0, true))
-		return roam_error_set(e, "curl_easy_setopt failed");
-	set_deadline(p, 0, false);
-	return perform(p, "NOOP", e);
+	enum reply_status st;
+	bool has_num, ok;
+	char what[32];
+
+	snprintf(what, sizeof(what), "RETR %lu", num);
+	if (!top_up(p, num, &has_num, e))
+		return false;
+	if (!has_num && !send_cmd(p, "RETR", num, PIPE_BODY, size, e))
+		return false;
+	if (!await(p, "RETR", num, e))
+		return false;
+	p->sink = sink;
+	p->sink_arg = arg;
+	ok = pipe_read(p->pipe, on_body, p, &st, e);
+	if (!ok && pipe_code(p->pipe) == FETCH_EXIT_DELIVERY) {
+		p->code = FETCH_EXIT_DELIVERY;
+		return roam_error_set(e, "%s: delivery stopped the transfer", what);
+	}
+	if (!ok || st != REPLY_OK)
+		return failed(p, what, ok, e);
+	return top_up(p, num + 1, &has_num, e);	/* keeps the pipe full meanwhile */
+}
+
+bool pop3_dele(struct pop3 *p, unsigned long num, struct roam_error *e)
+{
+	/* pipelined, its reply is read with the next ones (await, pop3_close) */
+	if (p->pipelining)
+		return send_cmd(p, "DELE", num, PIPE_STATUS, 0, e);
+	return command(p, "DELE", num, PIPE_STATUS, NULL, NULL, e);
+}
+
+bool pop3_sync(struct pop3 *p, struct roam_error *e)
+{
+	return !p->pipe || await(p, NULL, 0, e);
 }
 
 int pop3_exit_code(const struct pop3 *p)
@@ -365,18 +426,38 @@ int pop3_exit_code(const struct pop3 *p)
 
 unsigned long pop3_commands(const struct pop3 *p)
 {
-	return p->commands;
+	return p->login_commands + (p->pipe ? pipe_commands(p->pipe) : 0);
+}
+
+bool pop3_pipelining(const struct pop3 *p)
+{
+	return p->pipelining;
+}
+
+/* QUIT, whose +OK commits the DELEs, after every reply still in flight (the
+ * DELEs' are checked, the bodies nobody waits for dropped) */
+static void quit(struct pop3 *p)
+{
+	struct roam_error e = { "" };
+
+	if (!p->pipe || pipe_broken(p->pipe))
+		return;
+	if (!command(p, "QUIT", 0, PIPE_STATUS, NULL, NULL, &e))
+		roam_warn("%s", e.msg);
 }
 
 void pop3_close(struct pop3 *p)
 {
 	if (!p)
 		return;
-	/* QUIT, when the connection is alive; libcurl calls on_progress while it
-	 * waits for the answer, so QUIT gets a deadline of its own, not what is
-	 * left of the last command's (the DELEs take effect only with it) */
-	set_deadline(p, 0, false);
+	quit(p);
+	/* libcurl would send a QUIT of its own at cleanup: it finds the socket
+	 * shut down instead, and so it neither waits nor commits anything */
+	pipe_shutdown(p->pipe);
+	set_deadline(p, p->timeout);
 	if (p->curl)
 		curl_easy_cleanup(p->curl);
+	pipe_free(p->pipe);
+	free(p->plan);
 	free(p);
 }

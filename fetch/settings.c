@@ -169,6 +169,7 @@ static bool fill(struct settings *s, const struct roam_conf *c, struct roam_erro
 	s->timeout = s->ssh.timeout = (int)roam_conf_int(c, "fetch", "timeout");
 	s->max_message_size = (unsigned long long)roam_conf_int(c, "fetch", "max_message_size");
 	s->forward_idle_timeout = (int)roam_conf_int(c, "fetch", "forward_idle_timeout");
+	s->pipelining = roam_conf_bool(c, "fetch", "pipelining");
 	s->pop3_host = conf_copy(c, "pop3_host", false);
 	s->pop3_port = (int)roam_conf_int(c, "fetch", "pop3_port");
 	s->pop3_user = conf_copy(c, "pop3_user", false);

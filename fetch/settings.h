@@ -32,6 +32,7 @@ struct settings {
 	char *state_dir;		/* ~ expanded */
 	char *account;			/* "pop3_user@pop3_host:port via ssh_user@ssh_host:port" */
 	int timeout;
+	bool pipelining;		/* RFC 2449, when the server offers it */
 	unsigned long long max_message_size;
 	int forward_idle_timeout;
 };

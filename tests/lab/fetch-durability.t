@@ -5,7 +5,10 @@
 # happens mid-run: kill -9 at random moments (into a Maildir, an mbox, an
 # MDA), the ssh connection dropped mid-message, the POP3 server restarted, a
 # full disk, a failing MDA.
-# Real sshd and dovecot on 127.0.0.1 (tests/lab/lib.sh).
+# Real sshd and dovecot on 127.0.0.1 (tests/lab/lib.sh). dovecot says
+# PIPELINING, so the runs are pipelined (RFC 2449: RETRs sent ahead, DELEs
+# not waiting for their replies; checked below); a few kill trials run with
+# pipelining = no, one command at a time.
 #
 # "Same mail" is checked by content: the multiset of the md5 of every message
 # delivered (new/ and cur/) equals that of the messages the server held before
@@ -25,17 +28,23 @@ set -u
 lab_require_root
 fetch_require_binary
 lab_init
-TRIALS=${ROAM_FETCH_TRIALS:-20}
-MBOX_TRIALS=${ROAM_FETCH_MBOX_TRIALS:-10}
+TRIALS=${ROAM_FETCH_TRIALS:-25}
+LOCKSTEP_TRIALS=${ROAM_FETCH_LOCKSTEP_TRIALS:-5}
+MBOX_TRIALS=${ROAM_FETCH_MBOX_TRIALS:-12}
 MDA_TRIALS=${ROAM_FETCH_MDA_TRIALS:-3}
+KILLS=${ROAM_FETCH_KILLS:-3}	# kill -9 per trial, before the run that completes
+MDA_KILLS=${ROAM_FETCH_MDA_KILLS:-2}	# an MDA run is about three times longer
 
 # ---- helpers -------------------------------------------------------------------
 
-# conf NAME: a config with its own state directory; prints its path
+# conf NAME [LINE…]: a config with its own state directory (LINEs added);
+# prints its path
 conf() {
 	local dir=$LAB_TMP/$1
 	mkdir -p "$dir"
-	cat >"$dir/roam.conf" <<-EOF2
+	shift
+	{
+	cat <<-EOF2
 		[fetch]
 		ssh_host = $LAB_SSH_HOST
 		ssh_port = $LAB_SSH_PORT
@@ -49,6 +58,8 @@ conf() {
 		state_dir = $dir/state
 		timeout = 10
 	EOF2
+	printf '%s\n' "$@"
+	} >"$dir/roam.conf"
 	echo "$dir/roam.conf"
 }
 
@@ -131,12 +142,19 @@ ok "dovecot starts" lab_dovecot 127.0.0.1 || { done_testing; }
 fresh_server 300
 c=$(conf calibrate)
 t0=$EPOCHREALTIME
-fetch "$c" --maildir "$LAB_TMP/calibrate/Maildir"
+fetch "$c" -vv --maildir "$LAB_TMP/calibrate/Maildir" 2>"$LAB_TMP/calibrate/log"
 rc=$?
 run_ms=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }')
 is "$rc" 0 "a 300-message run retrieves mail (exit 0)"
 ok "a 300-message run delivers each message once" same_mail "$LAB_TMP/calibrate/Maildir/new"
 note "a full 300-message run took $run_ms ms"
+like "$(grep -c '^roam-fetch: > RETR' "$LAB_TMP/calibrate/log") $(grep -m1 'POP3 pipelining' "$LAB_TMP/calibrate/log")" \
+	'^300 .*pipelining \(RFC 2449\)' "the runs are pipelined (dovecot says PIPELINING), 300 RETRs"
+# RETRs sent before the reply to the one before: in the -vv log, a "> RETR"
+# line that follows another "> RETR" without a "<" reply between them
+like "$(awk '/^roam-fetch: > RETR/ { if (prev) n++; prev = 1; next }
+	/^roam-fetch: </ { prev = 0 } END { print n + 0 }' "$LAB_TMP/calibrate/log")" \
+	'^([5-9][0-9]|[1-9][0-9]{2,})$' "RETRs go out ahead of their replies (at least 50 of 300)"
 
 # ---- delivered but not recorded ------------------------------------------------
 
@@ -164,16 +182,16 @@ ok "unrecorded: the server is emptied" server_empty
 is "$(cat "$LAB_TMP/unrecorded/state/"*.uidl 2>/dev/null | grep -vc '^roam-fetch uidl')" 20 \
 	"unrecorded: the 20 UIDLs found in the Maildir are recorded"
 
-# killed_twice NAME SCALE CHECK ARGS…: a fresh server of 300 messages; roam-fetch
-# ARGS… (with NAME's config) killed twice at a random moment within SCALE full
-# runs, CHECK (a command line) after each kill; then one run to the end, which
-# must exit 0 or 1
-killed_twice() {
+# killed_then_done NAME SCALE CHECK ARGS…: a fresh server of 300 messages; roam-fetch
+# ARGS… (with NAME's config, plus $CONF_LINE when set) killed $KILLS times at a
+# random moment within SCALE full runs, CHECK (a command line) after each
+# kill; then one run to the end, which must exit 0 or 1
+killed_then_done() {
 	local c name=$1 scale=$2 check=$3 pid k delay rc
 	shift 3
-	c=$(conf "$name")
+	c=$(conf "$name" ${CONF_LINE:+"$CONF_LINE"})
 	fresh_server 300 || return 1
-	for k in 1 2; do
+	for ((k = 1; k <= KILLS; k++)); do
 		run_bg "$c" "$@" 2>/dev/null
 		delay=$(awk -v ms="$((scale * run_ms))" -v r="$RANDOM" \
 			'BEGIN { printf "%.3f", ms * r / 32767 / 1000 }')
@@ -191,12 +209,18 @@ killed_twice() {
 # kill_trial N: into a Maildir
 kill_trial() {
 	local md=$LAB_TMP/trial$1/Maildir
-	killed_twice "trial$1" 1 "nothing_lost $md/new" --maildir "$md" &&
+	killed_then_done "trial$1" 1 "nothing_lost $md/new" --maildir "$md" &&
 		same_mail "$md/new" && server_empty
 }
 for ((i = 1; i <= TRIALS; i++)); do
 	ok "kill -9 trial $i: every message delivered exactly once, server emptied" kill_trial "$i"
 done
+CONF_LINE="pipelining = no"
+for ((i = TRIALS + 1; i <= TRIALS + LOCKSTEP_TRIALS; i++)); do
+	ok "kill -9 trial $i, one command at a time: every message exactly once, server emptied" \
+		kill_trial "$i"
+done
+CONF_LINE=
 
 # ---- kill -9 into an mbox --------------------------------------------------------
 
@@ -209,7 +233,7 @@ mbox_nothing_lost() { mbox_split "$1" "$2" && nothing_lost "$2"; }
 # cuts off what did not (fetch/deliver_recover.c).
 mbox_trial() {
 	local mb=$LAB_TMP/mbox$1/inbox split=$LAB_TMP/mbox$1/split
-	killed_twice "mbox$1" 1 "mbox_nothing_lost $mb $split" --mbox "$mb" || return 1
+	killed_then_done "mbox$1" 1 "mbox_nothing_lost $mb $split" --mbox "$mb" || return 1
 	! grep -q '^X-Roam-Tmp: ' "$mb" || { echo "an unconfirmed marker is left"; return 1; }
 	[ ! -e "$mb.lock" ] || { echo "the dot lock is left"; return 1; }
 	mbox_split "$mb" "$split" && same_mail "$split" && server_empty
@@ -230,7 +254,7 @@ mda_trial() {
 	mkdir -p "$out"
 	# an MDA run takes about three times longer; the MDA's $$ and date name its file
 	# shellcheck disable=SC2016
-	killed_twice "mdakill$1" 3 : --mda 'cat >'"$out"'/m.$$.$(date +%s%N)' || return 1
+	KILLS=$MDA_KILLS killed_then_done "mdakill$1" 3 : --mda 'cat >'"$out"'/m.$$.$(date +%s%N)' || return 1
 	server_empty || return 1
 	digests "$out" | sort -u >"$LAB_TMP/got" &&
 		[ -z "$(comm -23 "$LAB_TMP/orig" "$LAB_TMP/got")" ] || { echo "lost mail"; return 1; }
@@ -238,13 +262,13 @@ mda_trial() {
 		{ echo "an MDA got part of a message as a whole one"; return 1; }
 	dups=$(( $(ls "$out" | wc -l) - $(wc -l <"$LAB_TMP/orig") ))
 	MDA_DUPS=$((MDA_DUPS + dups))
-	[ "$dups" -le 2 ] || { echo "$dups delivered twice after two kills"; return 1; }
+	[ "$dups" -le "$MDA_KILLS" ] || { echo "$dups delivered twice after $MDA_KILLS kills"; return 1; }
 }
 MDA_DUPS=0
 for ((i = 1; i <= MDA_TRIALS; i++)); do
 	ok "MDA kill -9 trial $i: nothing lost or cut, at most one message twice per kill" mda_trial "$i"
 done
-note "MDA kill -9 trials: $MDA_DUPS message(s) delivered twice after $((2 * MDA_TRIALS)) kills"
+note "MDA kill -9 trials: $MDA_DUPS message(s) delivered twice after $((MDA_KILLS * MDA_TRIALS)) kills"
 
 # recovers LABEL CONF MAILDIR: after a run that broke, nothing is lost or twice,
 # the next run completes, every message is there exactly once, the server empty

@@ -12,8 +12,14 @@
 #   listing-extra  raw lines appended to the UIDL reply (a "-5 x" line, …)
 #   drip           "N SECONDS": message N's body goes out one byte per SECONDS
 #   lie-size       "N OCTETS": LIST says message N has OCTETS
-# Every command is appended to DIR/log; DELEs take effect at QUIT.
+#   no-pipelining  (any content) CAPA does not say PIPELINING (it does by default)
+#   retr-reply     "N BYTES…": RETR N is answered with these raw bytes instead
+#   cut            "N OCTETS": RETR N's reply stops after OCTETS, the connection closes
+# Every command is appended to DIR/log, with " +ahead" when the next command had
+# already arrived as this one was read (the client pipelines); DELEs take
+# effect at QUIT.
 import os
+import socket
 import socketserver
 import sys
 import time
@@ -54,6 +60,16 @@ class Session(socketserver.StreamRequestHandler):
         self.wfile.write(data)
         self.wfile.flush()
 
+    def ahead(self):
+        """true when more of the client's bytes wait, without blocking"""
+        self.connection.setblocking(False)
+        try:
+            return bool(self.rfile.peek(1))
+        except (BlockingIOError, TypeError):
+            return False
+        finally:
+            self.connection.setblocking(True)
+
     def handle(self):
         msgs = messages()
         deleted = set()
@@ -63,10 +79,12 @@ class Session(socketserver.StreamRequestHandler):
             line = raw.rstrip(b"\r\n")
             verb, _, arg = line.partition(b" ")
             verb = verb.upper()
-            log.write((line if verb != b"PASS" else b"PASS *") + b"\n")
+            shown = line if verb != b"PASS" else b"PASS *"
+            log.write(shown + (b" +ahead" if self.ahead() else b"") + b"\n")
             n = int(arg) if arg.isdigit() else 0
             if verb == b"CAPA":
-                self.send(b"+OK\r\nUSER\r\nUIDL\r\n.\r\n")
+                pipe = b"" if knob("no-pipelining") is not None else b"PIPELINING\r\n"
+                self.send(b"+OK\r\nUSER\r\nUIDL\r\n" + pipe + b".\r\n")
             elif verb in (b"USER", b"PASS", b"NOOP"):
                 self.send(b"+OK\r\n")
             elif verb == b"UIDL":
@@ -80,7 +98,8 @@ class Session(socketserver.StreamRequestHandler):
                 out = b"".join(b"%d %d\r\n" % (i + 1, s) for i, s in enumerate(sizes))
                 self.send(b"+OK\r\n" + out + b".\r\n")
             elif verb == b"RETR" and 1 <= n <= len(msgs):
-                self.retr(n, msgs[n - 1][2])
+                if not self.retr(n, msgs[n - 1][2]):
+                    return
             elif verb == b"DELE" and 1 <= n <= len(msgs):
                 deleted.add(n)
                 self.send(b"+OK deleted\r\n")
@@ -94,15 +113,25 @@ class Session(socketserver.StreamRequestHandler):
                 self.send(b"-ERR no\r\n")
 
     def retr(self, n, body):
+        """false when the connection is to close"""
         data = b"+OK\r\n" + stuffed(body) + b".\r\n"
+        other = (knob("retr-reply") or b"0 ").split(b" ", 1)
+        if int(other[0]) == n:
+            data = other[1]
+        cut = (knob("cut") or b"0 0").split()
+        if int(cut[0]) == n:
+            self.send(data[:int(cut[1])])
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return False
         drip = (knob("drip") or b"0 0").split()
         if int(drip[0]) != n:
             self.send(data)
-            return
+            return True
         self.send(data[:5])
         for b in data[5:]:
             time.sleep(float(drip[1]))
             self.send(bytes([b]))
+        return True
 
 
 class Server(socketserver.ThreadingTCPServer):

@@ -11,6 +11,10 @@
 # time ends the run within timeout (+1 s a KiB), with nothing deleted; a
 # message over max_message_size (by LIST, or as it arrives) is left on the
 # server with a warning while the others are delivered.
+# The fake says PIPELINING in CAPA (RFC 2449), so all of that runs pipelined;
+# the last section checks that commands really go out ahead, that they do
+# not with pipelining = no or without PIPELINING, and what a pipelined run
+# does with a reply that is cut short, malformed or -ERR.
 set -u
 . "$ROAM_TOP/tests/lab/lib.sh"
 lab_require_root
@@ -40,7 +44,8 @@ fake_start() {
 # body of its own unless the UIDL is followed by "=BODYOF:k" (the body of message k)
 box() {
 	local i=0 u
-	rm -f "$FAKE"/box/* "$FAKE/log" "$FAKE/listing-extra" "$FAKE/drip" "$FAKE/lie-size"
+	rm -f "$FAKE"/box/* "$FAKE/log" "$FAKE/listing-extra" "$FAKE/drip" "$FAKE/lie-size" \
+		"$FAKE/no-pipelining" "$FAKE/retr-reply" "$FAKE/cut"
 	for u in "$@"; do
 		i=$((i + 1))
 		printf '%b' "${u%%=BODYOF:*}" >"$FAKE/box/$(printf %04d $i).uidl"
@@ -62,12 +67,14 @@ box_digests() {
 }
 box_count() { find "$FAKE/box" -name '*.msg' | wc -l; }
 deles() { grep -c '^DELE' "$FAKE/log" || true; }
+# commands that had arrived before the reply to the one before them was sent
+ahead() { grep -c ' +ahead$' "$FAKE/log" || true; }
 
-# big N OCTETS: message N's body becomes OCTETS long (lines of 50)
+# big N OCTETS: message N's body becomes OCTETS long (lines of 50, the last one ended too)
 big() {
 	local f=$FAKE/box/$(printf %04d "$1").msg
 	printf 'Subject: big %d\r\n\r\n' "$1" >"$f"
-	head -c "$2" /dev/zero | tr '\0' x | fold -w 48 | sed 's/$/\r/' >>"$f"
+	{ head -c "$2" /dev/zero | tr '\0' x | fold -w 48; echo; } | sed 's/$/\r/' >>"$f"
 	box_digests >"$LAB_TMP/orig"
 }
 
@@ -225,5 +232,87 @@ like "$(cat "$LAB_TMP/err")" "message 1 \(a\): more than max_message_size \(2048
 	"more than max_message_size arriving: the error names the message"
 is "$(find "$LAB_TMP/lie/mail" -type f | wc -l)" 0 "more than max_message_size arriving: nothing delivered"
 is "$(deles)" 0 "more than max_message_size arriving: nothing deleted"
+
+# ---- pipelining (RFC 2449) ------------------------------------------------------------
+
+# 30 messages, every sixth one shares its UIDL with the one before it
+pipe_box() {
+	local i u=()
+	for ((i = 1; i <= 30; i++)); do
+		if ((i % 6 == 0)); then u+=("m$((i - 1))"); else u+=("m$i"); fi
+	done
+	box "${u[@]}"
+}
+
+pipe_box
+c=$(conf pipe)
+fetch "$c" -v
+is "$rc" 0 "pipelined: exit 0"
+is "$(delivered pipe)" "$(cat "$LAB_TMP/orig")" "pipelined: every message delivered once, shared UIDLs too"
+is "$(box_count)" 0 "pipelined: all removed from the server"
+ok "pipelined: RETRs and DELEs went out ahead of their replies ($(ahead) commands)" \
+	test "$(ahead)" -ge 10
+fetch "$c"
+is "$rc" 1 "pipelined: the next run finds no mail"
+
+pipe_box
+c=$(conf lockstep pipelining=no)
+fetch "$c"
+is "$rc" 0 "pipelining = no: exit 0"
+is "$(delivered lockstep)" "$(cat "$LAB_TMP/orig")" "pipelining = no: every message delivered once"
+is "$(ahead)" 0 "pipelining = no: never a command before the last reply"
+is "$(box_count)" 0 "pipelining = no: all removed from the server"
+
+pipe_box
+touch "$FAKE/no-pipelining"
+c=$(conf nocapa)
+fetch "$c"
+is "$rc" 0 "server without PIPELINING: exit 0"
+is "$(delivered nocapa)" "$(cat "$LAB_TMP/orig")" "server without PIPELINING: every message delivered once"
+is "$(ahead)" 0 "server without PIPELINING: one command at a time"
+
+# the connection closes inside message 3 (its first 2000 octets sent), or
+# right before the "." that ends it: never a short message, nothing lost
+for cut in 2000 -3; do
+	pipe_box
+	big 3 20000
+	echo "3 $cut" >"$FAKE/cut"
+	c=$(conf "cut$cut")
+	fetch "$c"
+	is "$rc" 2 "connection closed in a pipelined body (cut at $cut): exit 2"
+	is "$(delivered "cut$cut" | grep -c "$(tr -d '\r' <"$FAKE/box/0003.msg" | md5sum | cut -d' ' -f1)")" 0 \
+		"connection closed in a body (cut at $cut): that message is not delivered"
+	is "$(box_count)" 30 "connection closed in a body (cut at $cut): nothing deleted (no QUIT)"
+	rm -f "$FAKE/cut"
+	fetch "$c"
+	is "$rc" 0 "connection closed in a body (cut at $cut): the next run completes"
+	is "$(delivered "cut$cut")" "$(cat "$LAB_TMP/orig")" \
+		"connection closed in a body (cut at $cut): every message once over both runs"
+	is "$(box_count)" 0 "connection closed in a body (cut at $cut): then the server is empty"
+done
+
+pipe_box
+printf '4 +OKAY\r\n' >"$FAKE/retr-reply"
+c=$(conf badstatus)
+fetch "$c"
+is "$rc" 4 "a pipelined RETR answered '+OKAY': a protocol error (exit 4)"
+like "$(cat "$LAB_TMP/err")" "RETR 4: malformed reply line \`\+OKAY'" "'+OKAY': the line is named"
+is "$(box_count)" 30 "'+OKAY': nothing deleted"
+rm -f "$FAKE/retr-reply"
+fetch "$c"
+is "$(delivered badstatus)" "$(cat "$LAB_TMP/orig")" "'+OKAY': the next run delivers the rest, each once"
+
+pipe_box
+printf '4 -ERR [SYS/TEMP] cannot read it\r\n' >"$FAKE/retr-reply"
+c=$(conf errretr)
+fetch "$c"
+is "$rc" 7 "a pipelined RETR answered -ERR: a server error (exit 7)"
+like "$(cat "$LAB_TMP/err")" "RETR 4: refused \(server: -ERR \[SYS/TEMP\] cannot read it\)" \
+	"-ERR: the server's words are shown"
+is "$(delivered errretr | wc -l)" 3 "-ERR on message 4: the three before it are delivered"
+rm -f "$FAKE/retr-reply"
+fetch "$c"
+is "$(delivered errretr)" "$(cat "$LAB_TMP/orig")" "-ERR: the next run delivers the rest, each once"
+is "$(box_count)" 0 "-ERR: then the server is empty"
 
 done_testing
