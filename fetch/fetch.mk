@@ -21,3 +21,10 @@ test_fetch_settings_LIBS := $(LIBS_CMOCKA) $(LIBS_INIH) $(LIBS_SSH2)
 UNIT_TESTS += test_fetch_listing
 test_fetch_listing_SRCS := tests/unit/test_fetch_listing.c fetch/listing.c fetch/dups.c
 test_fetch_listing_LIBS := $(LIBS_CMOCKA)
+
+# the transport behind the pump: a libssh2 session, or ssh_command's process (stream.h)
+roam-fetch_SRCS += fetch/command.c
+test_fetch_settings_SRCS += fetch/command.c
+UNIT_TESTS += test_fetch_command
+test_fetch_command_SRCS := tests/unit/test_fetch_command.c fetch/command.c
+test_fetch_command_LIBS := $(LIBS_CMOCKA)
