@@ -214,11 +214,6 @@ int main(int argc, char **argv)
 		settings_free(&s);
 		return FETCH_EXIT_SOCKET;
 	}
-	if (s.ssh_command) {	/* the transport comes in the next commit */
-		roam_err("ssh_command: not supported yet");
-		settings_free(&s);
-		return FETCH_EXIT_SYNTAX;
-	}
 	install_signals();
 	e.msg[0] = '\0';
 	code = s.forward ? forward_main(&s, &e) : fetch_main(&s, &e);
