@@ -66,4 +66,119 @@ like "$(grep "Accepted publickey" "$mail_log" | tail -n 1)" "RSA SHA256:" \
 	"the mail host's sshd accepted the RSA key"
 is "$(cat "$LAB_TMP/out" "$LAB_TMP/err")" "" "ssh_command run: silent on success"
 
+# ---- a Host alias with ProxyJump through a second sshd -----------------------------
+ok "a second sshd (the jump host) starts" lab_sshd 127.0.0.1 || { done_testing; exit; }
+jump_log=$LAB_SSHD_LOG
+# DEBUG1 logs each direct-tcpip target: the proof that mail went through it
+# (SIGHUP: sshd re-executes itself with the new configuration, same pid)
+sed -i 's/^LogLevel VERBOSE/LogLevel DEBUG1/' "$LAB_SSHD_CONFIG"
+kill -HUP "$LAB_SSHD_PID"
+ok "the jump host's sshd takes LogLevel DEBUG1" _lab_wait_banner "" 127.0.0.1 "$LAB_SSH_PORT" SSH-2.0-
+cat >>"$sshcfg" <<EOF2
+Host jumphost
+	HostName 127.0.0.1
+	Port $LAB_SSH_PORT
+	User $LAB_SSH_USER
+	IdentityFile $LAB_SSH_KEY
+	IdentitiesOnly yes
+	UserKnownHostsFile $LAB_SSH_KNOWN_HOSTS
+Host viajump
+	HostName 127.0.0.1
+	Port $mail_port
+	User $LAB_SSH_USER
+	IdentityFile $LAB_TMP/id_rsa
+	IdentitiesOnly yes
+	UserKnownHostsFile $mail_kh
+	ProxyJump jumphost
+EOF2
+# the config file's Host blocks are matched in order: the "Host *" defaults
+# above apply to both
+fresh_server 5
+c=$(conf jump "ssh_command=ssh -F $sshcfg -W %h:%p viajump")
+fetch "$c"
+is "$rc" 0 "ProxyJump: exit 0"
+is "$(delivered jump)" "$(cat "$LAB_TMP/orig")" "ProxyJump: all 5 delivered byte for byte"
+like "$(grep "Accepted publickey" "$jump_log" | tail -n 1)" "ED25519 SHA256:" \
+	"ProxyJump: the jump host's sshd authenticated the lab key"
+like "$(grep -a "server_request_direct_tcpip" "$jump_log" | tail -n 1)" "127\.0\.0\.1 port $mail_port" \
+	"ProxyJump: the jump host opened the channel to the mail host's sshd"
+[ "$(grep -ac server_request_direct_tcpip "$jump_log")" -gt 0 ] || diag "$(tail -n 30 "$jump_log")"
+
+# ---- what the child is given ------------------------------------------------------
+# a wrapper records its fds, its process group and session, its environment
+# and arguments, then becomes ssh (python: a shell keeps fds of its own)
+probe=$LAB_TMP/probe
+mkdir -p "$probe"
+cat >"$probe/wrap" <<EOF2
+#!/usr/bin/python3
+import os, sys
+def is_open(fd):
+    try:
+        os.fstat(fd)
+        return True
+    except OSError:
+        return False
+# listdir's own directory fd is closed again when it returns
+fds = [fd for fd in sorted(int(f) for f in os.listdir("/proc/self/fd")) if is_open(fd)]
+out = "$probe/child"
+with open(out + ".fds", "w") as f:
+    print(" ".join(str(fd) for fd in fds), file=f)
+with open(out + ".ids", "w") as f:
+    print(os.getpid(), os.getpgid(0), os.getsid(0), file=f)
+with open(out + ".env", "w") as f:
+    f.write("\\n".join(k + "=" + v for k, v in os.environ.items()) + "\\n")
+with open(out + ".cmd", "w") as f:
+    f.write(" ".join(sys.argv) + "\\n")
+os.execvp("ssh", ["ssh"] + sys.argv[1:])
+EOF2
+chmod +x "$probe/wrap"
+fresh_server 2
+c=$(conf child "ssh_command=$probe/wrap -F $sshcfg -W %h:%p mailgw")
+# the lab exports the password for its tests: not in roam-fetch's environment here
+LAB_POP3_PASS='' fetch "$c"
+is "$rc" 0 "wrapped ssh_command: exit 0"
+is "$(delivered child | wc -l)" 2 "wrapped ssh_command: both delivered"
+is "$(cat "$probe/child.fds")" "0 1 2" "the child has only stdin, stdout and stderr open"
+read -r cpid cpgid csid <"$probe/child.ids" || true
+ok "the child leads its own process group and session (pid $cpid, pgid $cpgid, sid $csid)" \
+	test -n "$cpid" -a "$cpid" = "$cpgid" -a "$cpid" = "$csid"
+like "$(cat "$probe/child.cmd")" "-W $LAB_POP3_HOST:$LAB_POP3_PORT mailgw" \
+	"%h:%p became pop3_host:pop3_port in its argv"
+ok "the child's environment is roam-fetch's (PATH is there)" grep -q '^PATH=' "$probe/child.env"
+ok "the POP3 password is neither in its environment nor in its argv" \
+	bash -c '! grep -qF -- "$1" "$2" "$3"' _ "$LAB_POP3_PASS" "$probe/child.env" "$probe/child.cmd"
+
+# ---- failures and their exit status ---------------------------------------------------
+ssh-keygen -q -t ed25519 -N '' -f "$LAB_TMP/id_stranger"
+cat >>"$sshcfg" <<EOF2
+Host stranger
+	HostName 127.0.0.1
+	Port $mail_port
+	IdentityFile $LAB_TMP/id_stranger
+	IdentitiesOnly yes
+	UserKnownHostsFile $mail_kh
+Host unknownkey
+	HostName 127.0.0.1
+	Port $mail_port
+	IdentityFile $LAB_TMP/id_rsa
+	UserKnownHostsFile /dev/null
+EOF2
+failing() {	# failing NAME CODE ERE DESC COMMAND
+	fresh_server 1
+	c=$(conf "$1" "ssh_command=$5")
+	fetch "$c"
+	is "$rc" "$2" "$4: exit $2"
+	like "$(cat "$LAB_TMP/err")" "$3" "$4: the message says why"
+	is "$(wc -l <"$LAB_TMP/err")" 1 "$4: one line"
+	is "$(server_count)" 1 "$4: the mail stays on the server"
+}
+failing denied 3 "ssh_command \(ssh\) failed with exit status 255: .*Permission denied \(publickey\)" \
+	"ssh refused the key (exit 255, Permission denied)" "ssh -F $sshcfg -W %h:%p stranger"
+failing hostkey 2 "exit status 255: Host key verification failed" \
+	"ssh does not know the host key (exit 255)" "ssh -F $sshcfg -W %h:%p unknownkey"
+failing nocmd 2 "ssh_command: cannot run \`/nonexistent/ssh': No such file or directory" \
+	"a command that does not exist" "/nonexistent/ssh -W %h:%p mailgw"
+failing false 2 "ssh_command \(sh\) failed with exit status 9: no route, says the command" \
+	"a command that fails otherwise" "sh -c 'echo no route, says the command >&2; exit 9'"
+
 done_testing
