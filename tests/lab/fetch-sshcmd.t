@@ -181,4 +181,56 @@ failing nocmd 2 "ssh_command: cannot run \`/nonexistent/ssh': No such file or di
 failing false 2 "ssh_command \(sh\) failed with exit status 9: no route, says the command" \
 	"a command that fails otherwise" "sh -c 'echo no route, says the command >&2; exit 9'"
 
+# ---- bad values: FILE:LINE, exit 5 -------------------------------------------------------
+badconf() {	# badconf NAME VALUE ERE DESC
+	local f=$LAB_TMP/$1.conf
+	printf '[fetch]\npassword_file = %s\n\nssh_command =%s\n' "$LAB_POP3_PASSFILE" "$2" >"$f"
+	fetch "$f"
+	is "$rc" 5 "$4: exit 5"
+	like "$(cat "$LAB_TMP/err")" "^roam-fetch: $f:4: $3" "$4: one line naming FILE:LINE"
+	is "$(wc -l <"$LAB_TMP/err")" 1 "$4: one line only"
+}
+badconf empty "" "empty value for 'ssh_command'" "empty ssh_command"
+badconf quote " ssh -W %h:%p 'mail gw" "ssh_command \`ssh -W %h:%p 'mail gw': unbalanced ' quote" \
+	"unbalanced quote"
+badconf dquote ' ssh -o "ProxyCommand=x gw' 'ssh_command .*: unbalanced " quote' "unbalanced double quote"
+badconf percent " ssh -W %h:%d gw" "ssh_command .*: \`%d' in \`%h:%d': only %h, %p and %% are known" \
+	"an unknown % sequence"
+badconf noname " '' -W %h:%p" "ssh_command .*: the command's name is empty" "an empty command name"
+
+# ---- deadlines: a command that stalls is killed ---------------------------------------------
+# it answers the banner, then nothing: the per-command deadline (timeout)
+# ends the run, and the command with it
+alive() { pgrep -f "$1" >/dev/null; }
+gone() {	# gone PATTERN: polls up to 5 s
+	local i
+	for ((i = 0; i < 100; i++)); do
+		alive "$1" || return 0
+		sleep 0.05
+	done
+	return 1
+}
+fresh_server 1
+c=$(conf stall "timeout=2" "ssh_command=sh -c 'printf \"+OK stalled\\\\r\\\\n\"; exec sleep 987'")
+t0=${EPOCHREALTIME/,/.}
+fetch "$c"
+t1=${EPOCHREALTIME/,/.}
+is "$rc" 7 "a command that stops answering: exit 7 (timeout)"
+like "$(cat "$LAB_TMP/err")" "Timeout was reached" "a command that stops answering: the message says timeout"
+ok "a command that stops answering: no process is left behind" gone "sleep 987"
+secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+ok "a command that stops answering: the run ended after ${secs} s (timeout 2 s, twice for the login)" \
+	awk -v s="$secs" 'BEGIN { exit !(s < 10) }'
+is "$(server_count)" 1 "a command that stops answering: the mail stays"
+
+# roam-fetch killed with SIGKILL: its child dies with it (PR_SET_PDEATHSIG)
+c=$(conf orphan "timeout=60" "ssh_command=sleep 988")
+"$FETCH" -c "$c" 2>/dev/null &
+fpid=$!
+for ((i = 0; i < 100; i++)); do alive "sleep 988" && break; sleep 0.05; done
+ok "a running command (sleep 988) is there" alive "sleep 988"
+kill -9 "$fpid"
+wait "$fpid" 2>/dev/null
+ok "roam-fetch killed with SIGKILL: the command dies with it" gone "sleep 988"
+
 done_testing
