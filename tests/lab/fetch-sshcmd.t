@@ -181,6 +181,34 @@ failing nocmd 2 "ssh_command: cannot run \`/nonexistent/ssh': No such file or di
 failing false 2 "ssh_command \(sh\) failed with exit status 9: no route, says the command" \
 	"a command that fails otherwise" "sh -c 'echo no route, says the command >&2; exit 9'"
 
+# ---- under valgrind: no memory errors, no leaks, no fd left open ------------------------
+sanitized=$(ldd "$FETCH" 2>/dev/null | grep -o libasan || true)
+vg() {	# vg NAME CODE DESC COMMAND: memcheck with --track-fds
+	fresh_server 5
+	c=$(conf "$1" "ssh_command=$4")
+	timeout 300 valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+		--track-fds=yes --log-file="$LAB_TMP/$1.vg" "$FETCH" -c "$c" >/dev/null \
+		2>"$LAB_TMP/$1.err" && rc=0 || rc=$?
+	is "$rc" "$2" "under valgrind, $3: exit $2, no memory error or leak"
+	[ "$rc" = "$2" ] || diag "$(head -c 3000 "$LAB_TMP/$1.vg")"
+	# the fds the test harness (and valgrind's log) gave it are listed too,
+	# as "<inherited from parent>"; one of ours would come with its backtrace
+	is "$(grep -A1 'Open file descriptor' "$LAB_TMP/$1.vg" | grep -c 'Open file descriptor')" \
+		"$(grep -A1 'Open file descriptor' "$LAB_TMP/$1.vg" | grep -c '<inherited from parent>')" \
+		"under valgrind, $3: at exit, no fd open but stdin, stdout, stderr and those inherited"
+	[ -n "$(grep -A1 'Open file descriptor' "$LAB_TMP/$1.vg" | grep -v inherited | grep -v -- '^--' | grep -v 'Open file')" ] &&
+		diag "$(grep -A6 'Open file descriptor' "$LAB_TMP/$1.vg")"
+}
+if [ -n "$sanitized" ]; then
+	skip "under valgrind" "ASan build: it checks itself"
+elif command -v valgrind >/dev/null; then
+	vg vgok 0 "a run over ssh -W" "ssh -F $sshcfg -W %h:%p mailgw"
+	is "$(delivered vgok | wc -l)" 5 "under valgrind, a run over ssh -W: all 5 delivered"
+	vg vgdenied 3 "ssh refused" "ssh -F $sshcfg -W %h:%p stranger"
+else
+	skip "under valgrind" "valgrind missing"
+fi
+
 # ---- bad values: FILE:LINE, exit 5 -------------------------------------------------------
 badconf() {	# badconf NAME VALUE ERE DESC
 	local f=$LAB_TMP/$1.conf
