@@ -13,10 +13,8 @@
 # ssh_command values name FILE:LINE.
 set -u
 . "$ROAM_TOP/tests/lab/lib.sh"
-lab_require_root
 . "$ROAM_TOP/tests/lab/fetch-lib.sh"
-fetch_require_binary
-lab_init
+fetch_test_init
 
 ok "sshd and dovecot start" fetch_lab_start || { done_testing; exit; }
 # the mail host: the first sshd (its values, before a second lab_sshd changes them)
