@@ -9,6 +9,7 @@
 
 #include "cfg.h"
 #include "link.h"
+#include "resolve.h"
 
 #define SEC "tunnel"
 
@@ -58,6 +59,22 @@ static bool get_ipv4(struct cfg_ctx *x, const char *key, struct in_addr *out)
 
 	out->s_addr = 0;
 	return !s || roam_parse_ipv4(s, out, NULL) || fail_at(x, key, "bad address for");
+}
+
+/* remote: an address, or a host name resolved when a command needs it */
+static bool get_remote(struct cfg_ctx *x, struct tunnel_cfg *c)
+{
+	const char *s = roam_conf_str(x->conf, SEC, "remote");
+
+	c->remote.s_addr = 0;
+	c->remote_name[0] = '\0';
+	if (!s || roam_parse_ipv4(s, &c->remote, NULL))
+		return true;
+	if (!tun_host_name_ok(s))
+		return fail_at(x, "remote", "neither an IPv4 address nor a host name:");
+	snprintf(c->remote_name, sizeof(c->remote_name), "%s", s);
+	roam_conf_where(x->conf, SEC, "remote", c->remote_where, sizeof(c->remote_where));
+	return true;
 }
 
 static bool get_name(struct cfg_ctx *x, const char *key, char *out)
@@ -134,10 +151,11 @@ static bool get_common(struct cfg_ctx *x, struct tunnel_cfg *c)
 	if (!strcasecmp(c->uplink, "auto"))
 		c->uplink[0] = '\0';
 	if ((!c->local_auto && !get_ipv4(x, "local", &c->local)) ||
-	    !get_ipv4(x, "remote", &c->remote) || !get_ipv4(x, "inner_local", &c->inner_local) ||
+	    !get_remote(x, c) || !get_ipv4(x, "inner_local", &c->inner_local) ||
 	    !get_ipv4(x, "inner_remote", &c->inner_remote) || !get_ipv4(x, "exported", &c->exported))
 		return false;
-	if ((c->remote.s_addr || !c->kind->follows_peer) && !roam_ipv4_is_unicast(c->remote))
+	if (!c->remote_name[0] && (c->remote.s_addr || !c->kind->follows_peer) &&
+	    !roam_ipv4_is_unicast(c->remote))
 		return fail_at(x, "remote", "not a unicast address:");
 	c->table = (uint32_t)roam_conf_int(x->conf, SEC, "table");
 	c->priority = (uint32_t)roam_conf_int(x->conf, SEC, "priority");

@@ -12,8 +12,9 @@ static const struct roam_key tunnel_keys[] = {
 	  .help = "name of the tunnel link" },
 	{ .name = "local", .type = ROAM_T_IPV4, .def = "auto", .choices = "auto",
 	  .help = "own outer address; auto: the address of the uplink toward the default router" },
-	{ .name = "remote", .type = ROAM_T_IPV4, .def = NULL,
-	  .help = "the other side's outer address (gateway: the mobile's first address; registration replaces it; optional with wireguard)" },
+	/* a string: an address or a host name, cfg.c tells which */
+	{ .name = "remote", .type = ROAM_T_STRING, .def = NULL,
+	  .help = "the other side's outer address or host name, resolved by up and roam (gateway: the mobile's first address; registration replaces it; optional with wireguard)" },
 	{ .name = "inner_local", .type = ROAM_T_IPV4, .def = NULL,
 	  .help = "own inner address on the tunnel (192.0.2.10 on the gateway)" },
 	{ .name = "inner_remote", .type = ROAM_T_IPV4, .def = NULL,

@@ -120,6 +120,8 @@ struct tunnel_cfg {
 	char name[IFNAMSIZ];
 	bool local_auto;
 	struct in_addr local, remote, inner_local, inner_remote, exported;
+	char remote_name[254];	/* remote = NAME: resolved by each command (tunnel.c) */
+	char remote_where[300];	/* FILE:LINE of remote = NAME, for its errors */
 	char lan_dev[IFNAMSIZ];
 	uint32_t table, priority;
 	bool has_home_net;

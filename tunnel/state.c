@@ -101,6 +101,9 @@ bool tunnel_state_parse(const char *text, struct tunnel_state *st, struct roam_e
 			st->forward_was = line[12] - '0';
 		else if (!strncmp(line, "remote ", 7) && inet_pton(AF_INET, line + 7, &st->remote) == 1)
 			;
+		else if (!strncmp(line, "resolved ", 9) &&
+			 inet_pton(AF_INET, line + 9, &st->resolved) == 1)
+			;
 		else if (!strcmp(line, "register_pending 1"))
 			st->register_pending = true;
 		else if (!strncmp(line, "created ", 8) && st->ncreated < TUN_MAX_OBJS &&
@@ -127,6 +130,8 @@ size_t tunnel_state_format(const struct tunnel_state *st, char *buf, size_t len)
 		PUT("remote %s\n", inet_ntop(AF_INET, &st->remote, a, sizeof(a)));
 	if (st->register_pending)
 		PUT("register_pending 1\n");
+	if (st->resolved.s_addr)
+		PUT("resolved %s\n", inet_ntop(AF_INET, &st->resolved, a, sizeof(a)));
 	for (size_t i = 0; i < st->ncreated; i++)
 		PUT("created %s\n", st->created[i]);
 #undef PUT

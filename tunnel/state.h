@@ -6,6 +6,7 @@
  *   forward_was 0            ip_forward before `up` turned it on
  *   remote 203.0.113.10      the gateway's last registered remote
  *   register_pending 1       the mobile's last registration did not get through
+ *   resolved 203.0.113.10    remote = NAME: the address the last up or roam used
  *   created ip route del …   one line per object `up` created: its undo
  * `down` removes only what is listed as created, so objects that were there
  * before `up` stay.
@@ -20,6 +21,7 @@ struct tunnel_state {
 	int forward_was;	/* -1: roam did not change ip_forward */
 	struct in_addr remote;	/* 0: no registration */
 	bool register_pending;	/* mobile: roam registers again even when nothing changed */
+	struct in_addr resolved;	/* remote = NAME: its address at the last change; 0: none */
 	char created[TUN_MAX_OBJS][TUN_RENDER_MAX];
 	size_t ncreated;
 	bool exists;		/* a state file was read */

@@ -9,6 +9,7 @@
 #include "link.h"
 #include "log.h"
 #include "render.h"
+#include "resolve.h"
 #include "tunnel.h"
 
 struct snapshot {
@@ -17,6 +18,7 @@ struct snapshot {
 	struct tunnel_plan plan;
 	struct tun_objs have;
 	struct tun_diff diff;
+	struct in_addr moved_from;	/* remote = NAME: the address it had before, if it moved */
 };
 
 /* what was done, to undo it back to front */
@@ -55,12 +57,41 @@ static bool drop_link(const struct tunnel_run *r, struct tunnel_plan *p, struct 
 	return true;
 }
 
+/* remote = NAME: up and roam ask the resolver now (the home's address may
+ * have changed: following it is what roam is for); down and status take the
+ * address the last change used, which is what the kernel has, and ask the
+ * resolver only without one, and then an offline laptop only gets a warning. */
+static bool resolve_remote(struct snapshot *s, struct tunnel_cfg *c, bool lenient,
+			   struct roam_error *e)
+{
+	struct roam_error re;
+
+	if (!c->remote_name[0])
+		return true;
+	if (lenient && s->st.resolved.s_addr) {
+		c->remote = s->st.resolved;
+		return true;
+	}
+	if (tun_resolve_ipv4(c->remote_name, &c->remote, &re)) {
+		if (s->st.resolved.s_addr && s->st.resolved.s_addr != c->remote.s_addr)
+			s->moved_from = s->st.resolved;
+		s->st.resolved = c->remote;	/* saved with the changes it brings */
+		return true;
+	}
+	if (!lenient)
+		return roam_error_set(e, "%s: %s", c->remote_where, re.msg);
+	roam_warn("%s: %s", c->remote_where, re.msg);
+	return true;
+}
+
 /* The plan for now, from config, state and (with_env) the system. down and
  * status must work when the uplink is gone (the laptop is offline): identity
  * is all they need, so an unknown uplink or address is left blank. */
 static bool plan_now(struct tunnel_run *r, struct snapshot *s, bool lenient, bool with_env,
 		     struct roam_error *e)
 {
+	struct tunnel_cfg c = *r->cfg;
+
 	memset(s, 0, sizeof(*s));
 	mark("start");
 	if (!tunnel_state_load(r->cfg->name, &s->st, e) ||
@@ -68,17 +99,14 @@ static bool plan_now(struct tunnel_run *r, struct snapshot *s, bool lenient, boo
 		return false;
 	mark("state and system read");
 	s->env.registered = s->st.remote;
+	if (!resolve_remote(s, &c, lenient, e))
+		return false;
 	if (lenient && !s->env.uplink[0])
 		snprintf(s->env.uplink, sizeof(s->env.uplink), "%s", "(none)");
-	if (lenient && r->cfg->local_auto && !s->env.local.s_addr) {
-		struct tunnel_cfg c = *r->cfg;
-
+	if (lenient && c.local_auto && !s->env.local.s_addr)
 		c.local_auto = false;	/* plan "local any" rather than fail */
-		if (!tunnel_plan_build(&c, &s->env, &s->plan, e))
-			return false;
-	} else if (!tunnel_plan_build(r->cfg, &s->env, &s->plan, e)) {
+	if (!tunnel_plan_build(&c, &s->env, &s->plan, e))
 		return false;
-	}
 	return !r->existing_link || drop_link(r, &s->plan, e);
 }
 
@@ -182,10 +210,63 @@ static bool verify(struct tunnel_run *r, const struct snapshot *s, struct roam_e
 	return ok;
 }
 
+/* the objects of plan `old` that `now` has not, and that up created */
+static void keep_stale(struct tunnel_plan *old, const struct tunnel_plan *now,
+		       const struct tunnel_state *st)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < old->n; i++) {
+		bool planned = false;
+
+		for (size_t j = 0; !planned && j < now->n; j++)
+			planned = tun_same_object(&old->obj[i], &now->obj[j]);
+		if (!planned && tunnel_state_was_created(st, &old->obj[i]))
+			old->obj[n++] = old->obj[i];
+	}
+	old->n = n;
+}
+
+/* remote = NAME moved since the last change: what pinned the old address
+ * (the route to it) is in no plan now, so down would never see it again. It
+ * goes once the plan for the new address is in place, and only what up made. */
+static bool drop_moved(struct tunnel_run *r, struct snapshot *s, struct roam_error *e)
+{
+	struct tunnel_cfg c = *r->cfg;
+	struct tunnel_plan *old = malloc(sizeof(*old));
+	struct tun_diff *d = malloc(sizeof(*d));
+	struct tun_objs have = { 0 };
+	char cmd[TUN_RENDER_MAX];
+	bool ok = old && d ? true : roam_error_set(e, "out of memory");
+
+	c.remote = s->moved_from;
+	c.local_auto = c.local_auto && s->env.local.s_addr;
+	ok = ok && tunnel_plan_build(&c, &s->env, old, e);
+	if (ok)
+		keep_stale(old, &s->plan, &s->st);
+	ok = ok && tun_nl_read(r->nl, old, &have, e);
+	if (ok)
+		tunnel_diff(old, &have, d);
+	for (size_t i = 0; ok && i < old->n; i++) {
+		if (d->state[i] != TUN_MISSING) {
+			tun_render_del(&d->current[i], cmd, sizeof(cmd));
+			show(r, cmd);
+			ok = r->dry_run || tun_nl_del(r->nl, &d->current[i], e);
+		}
+		if (ok)
+			tunnel_state_forget(&s->st, &old->obj[i]);
+	}
+	tun_objs_free(&have);
+	free(d);
+	free(old);
+	return ok;
+}
+
 /* applies the diff; on any failure undoes what it did */
 static bool apply_diff(struct tunnel_run *r, struct snapshot *s, struct roam_error *e)
 {
 	struct journal *j = calloc(1, sizeof(*j));
+	struct roam_error ue;
 	bool ok = j != NULL;
 
 	if (!j)
@@ -193,13 +274,18 @@ static bool apply_diff(struct tunnel_run *r, struct snapshot *s, struct roam_err
 	for (size_t i = 0; ok && i < s->plan.n; i++)
 		if (s->diff.state[i] != TUN_PRESENT)
 			ok = apply_one(r, s, i, j, e);
-	r->changes = tun_nl_changes(r->nl);
 	if (ok && j->n) {
 		ok = verify(r, s, e);
 		mark("verified");
-		ok = ok && tunnel_state_save(r->cfg->name, &s->st, e);
+	}
+	/* the new pin is in place (make before break); a stale one is no reason to undo it */
+	if (ok && s->moved_from.s_addr && !drop_moved(r, s, &ue))
+		roam_warn("%s: what pinned its old address stays: %s", r->cfg->name, ue.msg);
+	if (ok && j->n) {
+		ok = tunnel_state_save(r->cfg->name, &s->st, e);
 		mark("state saved");
 	}
+	r->changes = tun_nl_changes(r->nl);
 	if (!ok && j->n) {
 		roam_warn("error after %zu change%s: rolling back", j->n, j->n == 1 ? "" : "s");
 		rollback(r, j);

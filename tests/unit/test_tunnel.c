@@ -298,6 +298,13 @@ static void state_round_trip(void **state)
 	assert_true(tunnel_state_parse(text, &back, &e));
 	assert_true(back.register_pending);
 	assert_false(tunnel_state_parse("register_pending yes\n", &back, &e));
+	/* remote = NAME: down takes the address up used, even when the name moved since */
+	st.resolved = A("203.0.113.77");
+	tunnel_state_format(&st, text, sizeof(text));
+	assert_non_null(strstr(text, "\nresolved 203.0.113.77\n"));
+	assert_true(tunnel_state_parse(text, &back, &e));
+	assert_int_equal(back.resolved.s_addr, st.resolved.s_addr);
+	assert_false(tunnel_state_parse("resolved gw.example.org\n", &back, &e));
 }
 
 static void register_takes_the_ssh_client(void **state)

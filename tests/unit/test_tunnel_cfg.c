@@ -15,6 +15,7 @@
 #include "../../tunnel/cfg.h"
 #include "../../tunnel/diff.h"
 #include "../../tunnel/render.h"
+#include "../../tunnel/resolve.h"
 #include "../../tunnel/tunnel.h"
 #include "../../tunnel/wg.h"
 #include "testdir.h"
@@ -116,7 +117,8 @@ static void errors_name_file_and_line(void **state)
 	expect_error("[tunnel]\nrole = gateway\nremote = 203.0.113.230\ntagret = 1\n", ":4:",
 		     "unknown key 'tagret'");
 	expect_error("[tunnel]\nrole = router\n", ":2:", "expected one of gateway|mobile");
-	expect_error("[tunnel]\nrole = mobile\nremote = 198.51.100.300\n", ":3:", "'remote'");
+	expect_error("[tunnel]\nrole = mobile\nremote = 198.51.100.300\ninner_local = 192.0.2.20\n"
+		     "inner_remote = 192.0.2.10\nexported = 198.51.100.180\n", ":3:", "'remote'");
 	snprintf(text, sizeof(text), "%slan_dev = eth0\ntable = 200\n", base_gateway);
 	expect_error(text, ":9:", "a gateway does not use 'table'");
 	snprintf(text, sizeof(text), "%slan_dev = eth0\nports = tcp/25\n", base_gateway);
@@ -141,6 +143,46 @@ static void errors_name_file_and_line(void **state)
 	expect_error("[tunnel]\nrole = mobile\nremote = 198.51.100.238\ninner_local = 192.0.2.20\n"
 		     "inner_remote = 192.0.2.10\nexported = 198.51.100.180\nregister = -oProxyCommand=x\n",
 		     ":7:", "ssh destination");
+}
+
+/* a home with a dynamic address is reached by name: checked now, resolved later */
+static void remote_as_host_name(void **state)
+{
+	static const char *const good[] = { "gw.example.org", "home", "a-1.example.", "x1.2a" };
+	static const char *const bad[] = { "gw_example.org", "-gw.example", "gw-.example", "a..b",
+					   ".example", "gw.example..", "10.1.2.300", "1.2", "",
+					   "gw example", "gw.example/24" };
+	struct tunnel_cfg cfg;
+	struct roam_error e;
+	char text[512], where[300];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
+		if (!tun_host_name_ok(good[i]))
+			fail_msg("'%s' refused", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		if (tun_host_name_ok(bad[i]))
+			fail_msg("'%s' taken for a host name", bad[i]);
+	memset(text, 'a', 63);
+	memcpy(text + 63, ".org", 5);
+	assert_true(tun_host_name_ok(text));
+	text[63] = 'a';	/* a 64-character label */
+	assert_false(tun_host_name_ok(text));
+	snprintf(text, sizeof(text), "[tunnel]\nrole = mobile\nremote = gw.example.org\n"
+		 "inner_local = 192.0.2.20\ninner_remote = 192.0.2.10\nexported = 198.51.100.180\n");
+	if (!load(text, &cfg, &e))
+		fail_msg("%s", e.msg);
+	assert_string_equal(cfg.remote_name, "gw.example.org");
+	assert_int_equal(cfg.remote.s_addr, 0);
+	snprintf(where, sizeof(where), "%s:3", path);
+	assert_string_equal(cfg.remote_where, where);
+	if (!load("[tunnel]\nrole = mobile\nremote = 203.0.113.1\ninner_local = 192.0.2.20\n"
+		  "inner_remote = 192.0.2.10\nexported = 198.51.100.180\n", &cfg, &e))
+		fail_msg("%s", e.msg);
+	assert_string_equal(cfg.remote_name, "");
+	expect_error("[tunnel]\nrole = mobile\nremote = gw_example.org\ninner_local = 192.0.2.20\n"
+		     "inner_remote = 192.0.2.10\nexported = 198.51.100.180\n", ":3:",
+		     "neither an IPv4 address nor a host name");
 }
 
 static void missing_keys_name_the_file(void **state)
@@ -476,6 +518,7 @@ int main(void)
 		cmocka_unit_test(gateway_config_loads),
 		cmocka_unit_test(mobile_config_loads),
 		cmocka_unit_test(errors_name_file_and_line),
+		cmocka_unit_test(remote_as_host_name),
 		cmocka_unit_test(missing_keys_name_the_file),
 		cmocka_unit_test(ports_parse),
 		cmocka_unit_test(config_to_plan),
