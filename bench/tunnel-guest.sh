@@ -75,7 +75,8 @@ ip neigh del proxy 198.51.100.180 dev $GW_IF
 ip link del wg1
 sysctl -qw net.ipv4.ip_forward=0
 SEED
-sed 's/tunl1/wg1/' "$LAB_TMP/mob-down.sh" >"$LAB_TMP/mob-wg-down.sh"
+# a wireguard link is no ip tunnel (SIOCDELTUNNEL): ip link del, as for the gateway
+sed -e "s/ip tunnel del tunl1/ip link del wg1/" "$LAB_TMP/mob-down.sh" >"$LAB_TMP/mob-wg-down.sh"
 
 # rounds NS ROAM-UP ROAM-DOWN SEED-UP SEED-DOWN: N rounds timed inside NS, the two
 # alternating so that a busy host slows both alike. Prints the medians (ms per

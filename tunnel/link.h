@@ -47,6 +47,10 @@ struct link_kind {
 	/* kernel: create (configured, up as w says), change in place; libnl error codes */
 	int (*add)(struct tun_nl *nl, const struct tun_link *w);
 	int (*change)(struct tun_nl *nl, const struct tun_link *w, struct rtnl_link *orig);
+	/* roam, the link in place: tell the peer where we are now, at once (NULL:
+	 * nothing to do, a registration does it); the equivalent commands go to
+	 * cmd; a libnl error code */
+	int (*announce)(struct tun_nl *nl, const struct tun_link *w, char *cmd, size_t len);
 	/* the kernel's link l of this kind into out's kind fields */
 	bool (*read)(struct tun_nl *nl, struct rtnl_link *l, struct tun_link *out,
 		     struct roam_error *e);

@@ -226,5 +226,6 @@ const struct link_kind tun_link_wireguard = {
 	.status = wg_status,
 	.add = tun_wg_add,
 	.change = tun_wg_change,
+	.announce = tun_wg_announce,
 	.read = tun_wg_read,
 };

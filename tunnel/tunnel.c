@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tunnel.c — up, down, status and roam: plan → diff → apply → verify. */
 #include <arpa/inet.h>
+#include <netlink/errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -573,6 +574,26 @@ static enum tunnel_result register_with_gateway(struct tunnel_run *r, struct roa
 	return res;
 }
 
+/* roam, the link in place: its kind tells the peer at once where we are now
+ * (wireguard: a keepalive from the new address), even when nothing changed
+ * here: a guest network's NAT may have forgotten us all the same */
+static bool announce(struct tunnel_run *r, const struct snapshot *s, struct roam_error *e)
+{
+	const struct tun_link *l = &s->plan.obj[link_index(&s->plan)].link;
+	const struct link_kind *kind = tun_link_kind(l);
+	char cmd[TUN_RENDER_MAX];
+	int err;
+
+	if (!kind->announce)
+		return true;
+	err = kind->announce(r->dry_run ? NULL : r->nl, l, cmd, sizeof(cmd));
+	r->changes = tun_nl_changes(r->nl);
+	if (cmd[0])
+		show(r, cmd);
+	return err >= 0 || roam_error_set(e, "netlink: announce %s to its peer: %s", l->name,
+					  nl_geterror(err));
+}
+
 enum tunnel_result tunnel_roam(struct tunnel_run *r, struct roam_error *e)
 {
 	struct snapshot *s;
@@ -595,8 +616,8 @@ enum tunnel_result tunnel_roam(struct tunnel_run *r, struct roam_error *e)
 	}
 	retry = r->cfg->reg[0] && s->st.register_pending;
 	if (s->diff.present == s->plan.n && !retry) {
-		roam_info("%s: no new address or router, nothing to do", r->cfg->name);
-		res = TUNNEL_OK;
+		roam_info("%s: no new address or router, nothing to change", r->cfg->name);
+		res = announce(r, s, e) ? TUNNEL_OK : TUNNEL_FAILED;
 		goto out;
 	}
 	if (s->diff.present == s->plan.n)
@@ -609,6 +630,8 @@ enum tunnel_result tunnel_roam(struct tunnel_run *r, struct roam_error *e)
 		roam_notice("%s: local %s -> %s", r->cfg->name,
 			    inet_ntop(AF_INET, &s->diff.current[li].link.local, a, sizeof(a)),
 			    inet_ntop(AF_INET, &s->plan.obj[li].link.local, b, sizeof(b)));
+	if (!announce(r, s, e))
+		goto out;
 	res = TUNNEL_OK;
 	if (!r->cfg->reg[0])
 		goto out;

@@ -10,6 +10,7 @@
 #include <linux/wireguard.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
@@ -271,6 +272,60 @@ int tun_wg_change(struct tun_nl *nl, const struct tun_link *w, struct rtnl_link 
 	same_peer = cur.wg.npeers == 1 && !memcmp(cur.wg.peer_key, w->wg.peer_key, TUN_WG_KEY_LEN);
 	explicit_bzero(cur.wg.private_key, TUN_WG_KEY_LEN);
 	return wg_set(nl, w, !same_peer, w->wg.endpoint_managed || !same_peer);
+}
+
+/* the peer's persistent keepalive, nothing else of the device or peer */
+static int set_keepalive(struct tun_nl *nl, const struct tun_link *w, uint16_t secs)
+{
+	struct nl_sock *sk;
+	int family = tun_nl_genl(nl, WG_GENL_NAME, &sk), err = -NLE_NOMEM;
+	struct nl_msg *m;
+	struct nlattr *peers, *peer;
+
+	if (family < 0)
+		return family;
+	if (!(m = nlmsg_alloc()))
+		return -NLE_NOMEM;
+	if (genlmsg_put(m, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0, WG_CMD_SET_DEVICE,
+			WG_GENL_VERSION) &&
+	    nla_put_string(m, WGDEVICE_A_IFNAME, w->name) >= 0 &&
+	    (peers = nest(m, WGDEVICE_A_PEERS)) && (peer = nest(m, 0)) &&
+	    nla_put(m, WGPEER_A_PUBLIC_KEY, TUN_WG_KEY_LEN, w->wg.peer_key) >= 0 &&
+	    nla_put_u16(m, WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL, secs) >= 0) {
+		nla_nest_end(m, peer);
+		nla_nest_end(m, peers);
+		err = nl_send_auto(sk, m);
+		if (err >= 0)
+			err = nl_wait_for_ack(sk);
+		if (err >= 0)
+			tun_nl_count(nl);
+	}
+	nlmsg_free(m);
+	return err;
+}
+
+/* The gateway learns the mobile's new endpoint from its next authenticated
+ * packet, and without one it sends the home address to the old one for up
+ * to a keepalive. Turning persistent keepalive off and on again makes the
+ * kernel send a keepalive (a handshake first if the session is stale) right
+ * away (drivers/net/wireguard/netlink.c, set_peer): that is the packet. With
+ * keepalive = 0 the user wants no packet the laptop did not send itself. */
+int tun_wg_announce(struct tun_nl *nl, const struct tun_link *w, char *cmd, size_t len)
+{
+	char peer[TUN_WG_KEY_B64];
+	int err;
+
+	cmd[0] = '\0';
+	if (!w->wg.keepalive)
+		return 0;
+	tun_wg_key_to_base64(w->wg.peer_key, peer);
+	snprintf(cmd, len, "wg set %s peer %s persistent-keepalive 0\n"
+		 "wg set %s peer %s persistent-keepalive %u", w->name, peer, w->name, peer,
+		 w->wg.keepalive);
+	if (!nl)
+		return 0;	/* dry run: the commands only */
+	err = set_keepalive(nl, w, 0);
+	return err < 0 ? err : set_keepalive(nl, w, w->wg.keepalive);
 }
 
 bool tun_wg_read(struct tun_nl *nl, struct rtnl_link *l, struct tun_link *out,
