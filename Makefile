@@ -139,7 +139,7 @@ prove: all tests
 demo:
 	@scripts/deps
 	$(Q)$(MAKE) B=$(B) all
-	$(Q)V=$(V) scripts/demo
+	$(Q)V=$(V) ROAM_DEMO_ENCAP=$(ENCAP) scripts/demo
 
 # every bench/*.mk adds a bench-<tool> target; this runs them all, in one go
 bench: $(sort $(patsubst bench/%.mk,bench-%,$(wildcard bench/*.mk)))
