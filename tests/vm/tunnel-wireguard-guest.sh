@@ -233,10 +233,21 @@ took_ms=$((($(usec) - start) / 1000))
 ok "the mail host reaches the exported address again, $took_ms ms after roam (keepalive $KEEPALIVE s)" \
 	test -n "$reached"
 ok "  within one keepalive" test "$took_ms" -le $((KEEPALIVE * 1000 + 1000))
-# roam again in the same place (a Wi-Fi reconnect): nothing to change, the keepalive still goes
+# the hotel's NAT forgets every mapping (its uplink went down: masquerade drops
+# the connections of a device that goes down), the laptop keeps its address;
+# roam then has nothing to change, and its keepalive makes the new mapping
+gw_endpoint() { ip netns exec "$GW" wg show wg1 endpoints | cut -f2; }
+before=$(gw_endpoint)
+ip -n "$H2" link set "$H2_WAN" down && ip -n "$H2" link set "$H2_WAN" up &&
+	ip -n "$H2" route replace default via 203.0.113.1
 out=$(rt_mob -vv roam 2>&1)
-like "$out" "nothing to change" "roam where nothing changed: nothing to change"
-like "$out" " 2 netlink changes" "  but the keepalive off and on (2 writes), for a NAT that forgot us"
+like "$out" "nothing to change" "after a NAT reset, roam has nothing to change"
+like "$out" " 2 netlink changes" "  but turns the keepalive off and on (2 writes)"
+for _ in $(seq 40); do [ "$(gw_endpoint)" != "$before" ] && break; sleep 0.05; done
+after=$(gw_endpoint)
+ok "  the gateway learns the NAT's new mapping at once ($before -> $after)" test "$after" != "$before"
+ok "  and the mail host reaches the exported address through it" \
+	ip netns exec "$MAIL" ping -c 1 -W 2 -q "$EXPORTED"
 tcp_both_ways "hotel2"
 like "$(rt_gw -vv up 2>&1)" "0 netlink changes" "after roam, up changes nothing on the gateway"
 like "$(rt_mob -vv up 2>&1)" "0 netlink changes" "after roam, up changes nothing on the mobile"
