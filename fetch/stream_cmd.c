@@ -55,6 +55,7 @@ struct cmd_dialer {
 	struct child *children;
 	int code;			/* the first failure not told yet */
 	struct roam_error fail;
+	bool fresh;			/* code was set since the last tick */
 };
 
 struct cmd_stream {
@@ -161,6 +162,7 @@ static bool reap(struct cmd_dialer *d, struct child *c, double t)
 	if (code && !d->code) {
 		d->code = code;
 		d->fail = why;
+		d->fresh = true;
 	}
 	return true;
 }
@@ -386,12 +388,19 @@ static struct stream *cmd_open(struct dialer *dd, bool *fatal, struct roam_error
 	return &t->s;
 }
 
-/* children lingering after their stream: looked at every 20 ms */
+/* Children lingering after their stream: looked at every 20 ms. A failure
+ * just reaped ends the wait at once, so that the caller can ask for its
+ * verdict now (--forward logs it) rather than at the next client's bytes. */
 static bool cmd_tick(struct dialer *dd, int *timeout_ms, struct roam_error *e)
 {
+	struct cmd_dialer *d = (struct cmd_dialer *)dd;
+
 	(void)e;
-	if (!reap_closed((struct cmd_dialer *)dd) && (*timeout_ms < 0 || *timeout_ms > 20))
+	if (!reap_closed(d) && (*timeout_ms < 0 || *timeout_ms > 20))
 		*timeout_ms = 20;
+	if (d->fresh)
+		*timeout_ms = 0;
+	d->fresh = false;
 	return true;
 }
 
