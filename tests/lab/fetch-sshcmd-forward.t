@@ -127,6 +127,23 @@ is "$(grep -c 'ssh_command (ssh) failed' "$LAB_TMP/fwd.err")" 0 \
 	"no child was taken for failed (those cut short were ended by us)"
 is "$(server_count)" 4 "the mail stays on the server (no client deleted)"
 
+# ---- a child that dies while its client stays connected -----------------------------------
+# (the laptop roamed, ssh's connection broke): reaped and logged at once, not
+# when the client finally hangs up
+mkdir -p "$LAB_TMP/cl3/1"
+python3 "$client" session "$port" "$LAB_TMP/cl3/1" 2>/dev/null &
+stay=$!
+ok "a client logs in and stays" files_appear "$LAB_TMP/cl3/1/in"
+child=$(ps -o pid= --ppid "$fwd" | tr -d ' ')
+kill -KILL "${child:-0}"
+ok "its child killed (SIGKILL): reaped while the client is still connected" children_are "$fwd" 0
+ok "the client is still there" kill -0 "$stay"
+for ((i = 0; i < 100; i++)); do grep -q 'killed by signal 9' "$LAB_TMP/fwd.err" && break; sleep 0.05; done
+like "$(grep 'killed by signal' "$LAB_TMP/fwd.err")" "ssh_command \(ssh\) killed by signal 9" \
+	"the child's end is logged at once"
+kill "$stay"
+wait "$stay" 2>/dev/null
+
 # ---- SIGTERM with a client logged in ------------------------------------------------------
 mkdir -p "$LAB_TMP/cl2/1"
 python3 "$client" session "$port" "$LAB_TMP/cl2/1" 2>/dev/null &
