@@ -6,9 +6,11 @@
 # session with dovecot. Three clients logged in at the same time each read
 # every message byte for byte, while a fourth hangs up after the banner and a
 # fifth dies in the middle of a RETR: those two children are reaped at once
-# and the three go on. Afterwards no child and no descriptor is left; SIGTERM
-# with a client still logged in ends the forward with status 0 and its child
-# with it; a child ssh refuses is logged and the forward goes on.
+# and the three go on. Afterwards no child and no descriptor is left. A
+# child that dies while its client stays connected is reaped and logged at
+# once. SIGTERM with a client still logged in ends the forward with status 0
+# and its child with it. Under valgrind: no memory error, leak or fd left.
+# A child ssh refuses is logged and the forward goes on.
 set -u
 . "$ROAM_TOP/tests/lab/lib.sh"
 . "$ROAM_TOP/tests/lab/fetch-lib.sh"
