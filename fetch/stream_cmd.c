@@ -11,8 +11,9 @@
  * stderr is read as it comes: the last line explains a failure (-v logs
  * every line).
  *
- * A child is reaped by the dialer once its stream is closed: one that ended
- * its side (EOF on its stdout) may take LINGER_S to exit on its own, one whose
+ * A child is reaped by the dialer once its stream is closed, or once it
+ * exited with its stream still open (watched for LINGER_S after its stdout
+ * ended): one that ended its side may take LINGER_S to exit on its own, one whose
  * stream was cut (a timeout, a client gone, our exit) is sent SIGTERM at
  * once; SIGKILL follows TERM_S later, always to the whole process group
  * (ProxyJump's second ssh with it). Its exit status maps to an exit code in
@@ -45,6 +46,8 @@ struct child {
 	size_t plen;
 	char last[LINE_MAX_KEPT + 1];	/* the last non-empty line */
 	bool stream_open, out_eof;
+	bool reaped;			/* exited and waited for, its stream still open */
+	double eof_at;			/* when its stdout ended */
 	int signals;			/* sent by us: 0, 1 (TERM), 2 (KILL) */
 	double deadline;		/* for the next signal, once the stream is closed */
 };
@@ -55,6 +58,7 @@ struct cmd_dialer {
 	struct child *children;
 	int code;			/* the first failure not told yet */
 	struct roam_error fail;
+	bool fresh;			/* code was set since the last tick */
 };
 
 struct cmd_stream {
@@ -133,44 +137,64 @@ static int child_verdict(const struct child *c, int status, const char *name,
 	return FETCH_EXIT_SOCKET;
 }
 
-/* Reaps c when it has exited, or signals it when its time is up. True once
- * it is gone (its verdict recorded). */
-static bool reap(struct cmd_dialer *d, struct child *c, double t)
+/* Waits for c without blocking: true once it has exited (its verdict
+ * recorded, c->reaped). */
+static bool collect(struct cmd_dialer *d, struct child *c)
 {
 	int status = 0;
 	pid_t got;
 
+	if (c->reaped)
+		return true;
 	while ((got = waitpid(c->pid, &status, WNOHANG)) < 0 && errno == EINTR)
 		;
-	if (got == 0) {
-		if (t >= c->deadline && c->signals < 2) {
-			kill(-c->pid, c->signals ? SIGKILL : SIGTERM);
-			roam_debug("ssh_command: %s sent to pid %d", c->signals ? "SIGKILL" : "SIGTERM",
-				   (int)c->pid);
-			c->signals++;
-			c->deadline = t + TERM_S;
-		}
+	if (got == 0)
 		return false;
-	}
+	c->reaped = true;
 	drain_err(c);
-	if (c->err_fd >= 0)	/* a grandchild holds it: what came is enough */
+	if (c->err_fd >= 0) {	/* a grandchild holds it: what came is enough */
 		close(c->err_fd);
+		c->err_fd = -1;
+	}
 	struct roam_error why = { "" };
 	int code = got < 0 ? 0 : child_verdict(c, status, d->argv[0], &why);
 
 	if (code && !d->code) {
 		d->code = code;
 		d->fail = why;
+		d->fresh = true;
 	}
 	return true;
 }
 
-/* one pass over the children whose streams are closed; true when none is left */
-static bool reap_closed(struct cmd_dialer *d)
+/* Reaps c when it has exited, or signals it when its time is up. True once
+ * it is gone (its verdict recorded). */
+static bool reap(struct cmd_dialer *d, struct child *c, double t)
+{
+	if (collect(d, c))
+		return true;
+	if (t >= c->deadline && c->signals < 2) {
+		kill(-c->pid, c->signals ? SIGKILL : SIGTERM);
+		roam_debug("ssh_command: %s sent to pid %d", c->signals ? "SIGKILL" : "SIGTERM",
+			   (int)c->pid);
+		c->signals++;
+		c->deadline = t + TERM_S;
+	}
+	return false;
+}
+
+/* One pass over the children: those whose streams are closed are reaped
+ * (signalled when they linger); true when none of them is left. A child
+ * whose stdout ended while its stream is still open (ssh lost its
+ * connection, and --forward's client stays) is waited for too, for LINGER_S
+ * after that end, so that it leaves no zombie and its failure is told at
+ * once, not when the client hangs up; *watching says one is awaited. */
+static bool reap_closed(struct cmd_dialer *d, bool *watching)
 {
 	double t = now();
 	bool all = true;
 
+	*watching = false;
 	for (struct child **pc = &d->children; *pc;) {
 		struct child *c = *pc;
 
@@ -179,6 +203,8 @@ static bool reap_closed(struct cmd_dialer *d)
 			free(c);
 			continue;
 		}
+		if (c->stream_open && c->out_eof && !collect(d, c) && t < c->eof_at + LINGER_S)
+			*watching = true;
 		all &= c->stream_open;
 		pc = &c->next;
 	}
@@ -195,6 +221,8 @@ static ssize_t cmd_read(struct stream *s, char *buf, size_t len)
 	if (n > 0)
 		return n;
 	if (n == 0) {
+		if (!t->c->out_eof)
+			t->c->eof_at = now();
 		t->c->out_eof = true;
 		return 0;
 	}
@@ -386,12 +414,20 @@ static struct stream *cmd_open(struct dialer *dd, bool *fatal, struct roam_error
 	return &t->s;
 }
 
-/* children lingering after their stream: looked at every 20 ms */
+/* Children lingering after their stream: looked at every 20 ms. A failure
+ * just reaped ends the wait at once, so that the caller can ask for its
+ * verdict now (--forward logs it) rather than at the next client's bytes. */
 static bool cmd_tick(struct dialer *dd, int *timeout_ms, struct roam_error *e)
 {
+	struct cmd_dialer *d = (struct cmd_dialer *)dd;
+	bool watching;
+
 	(void)e;
-	if (!reap_closed((struct cmd_dialer *)dd) && (*timeout_ms < 0 || *timeout_ms > 20))
+	if ((!reap_closed(d, &watching) || watching) && (*timeout_ms < 0 || *timeout_ms > 20))
 		*timeout_ms = 20;
+	if (d->fresh)
+		*timeout_ms = 0;
+	d->fresh = false;
 	return true;
 }
 
@@ -410,9 +446,10 @@ static bool cmd_check(struct dialer *dd, const struct pollfd *fds, size_t n, str
 static int cmd_verdict(struct dialer *dd, bool wait, struct roam_error *e)
 {
 	struct cmd_dialer *d = (struct cmd_dialer *)dd;
+	bool watching;
 	int code;
 
-	while (!reap_closed(d) && wait)
+	while (!reap_closed(d, &watching) && wait)
 		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
 	if (!(code = d->code))
 		return 0;

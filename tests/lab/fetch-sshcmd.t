@@ -9,8 +9,8 @@
 # command exit 2; a command that stalls is killed at the timeout, one left
 # behind by a killed roam-fetch dies with it; the child sees only fds 0-2,
 # its own session, never the POP3 password; no fd leaks (valgrind
-# --track-fds); --forward runs one child per client and reaps each; bad
-# ssh_command values name FILE:LINE.
+# --track-fds); bad ssh_command values name FILE:LINE. --forward over
+# ssh_command is fetch-sshcmd-forward.t.
 set -u
 . "$ROAM_TOP/tests/lab/lib.sh"
 . "$ROAM_TOP/tests/lab/fetch-lib.sh"
