@@ -214,7 +214,7 @@ chmod 755 "$LAB_TMP/ssh"
 
 out=$(rt_mob -v roam 2>&1); rc=$?
 is "$rc" 0 "roam with nothing new: exit 0"
-like "$out" "nothing to do" "…and it neither changes nor registers"
+like "$out" "nothing to change" "…and it neither changes nor registers"
 
 gw_idx=$(ifindex "$GW" tunl1) mob_idx=$(ifindex "$MOB" tunl1)
 # the laptop moves: the old network goes away, the new one comes up
@@ -338,7 +338,7 @@ is "$rc" 0 "the next roam, with no address changed, exits 0"
 like "$out" "registering again" "…because it remembered that the registration had failed"
 like "$(ip -n "$GW" -d link show tunl1)" "remote 203.0.113.20 " "…and the gateway follows"
 out=$(rt_mob -v roam 2>&1)
-like "$out" "nothing to do" "once through, roam has nothing more to do"
+like "$out" "nothing to change" "once through, roam has nothing more to do"
 # back to where section E expects the laptop
 ip -n "$MOB" addr flush dev "$MOB_IF1"
 ip -n "$MOB" addr add 203.0.113.10/26 dev "$MOB_IF1"
