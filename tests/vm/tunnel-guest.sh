@@ -23,31 +23,13 @@ EXPORTED=198.51.100.180
 modprobe ipip || { echo "1..0 # SKIP no ipip module in this kernel"; exit 0; }
 
 # ---- topology ----------------------------------------------------------------
-quiet_ns() {	# a namespace without IPv6, so that no DAD or RA changes a dump by itself
-	local ns
-	ns=$(lab_ns "$1") || return 1
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-		net.ipv6.conf.default.disable_ipv6=1 >/dev/null
-	echo "$ns"
-}
-SW=$(quiet_ns sw) MAIL=$(quiet_ns mail) GW=$(quiet_ns gw) ROUTER=$(quiet_ns rt) MOB=$(quiet_ns mob)
-ip -n "$SW" link add br0 type bridge && ip -n "$SW" link set br0 up
-port() {	# port NS IF ADDR/LEN: veth IF in NS, its other end on br0
-	ip -n "$1" link add "$2" type veth peer name "p-$2-${1##*-}" netns "$SW" &&
-	ip -n "$SW" link set "p-$2-${1##*-}" master br0 up &&
-	ip -n "$1" addr add "$3" dev "$2" && ip -n "$1" link set "$2" up
-}
-port "$MAIL" eth0 198.51.100.152/24 && port "$GW" eth0 198.51.100.238/24 &&
-	port "$ROUTER" home0 198.51.100.3/24 || { echo "Bail out! topology"; exit 1; }
+. "$ROAM_TOP/tests/vm/home-lan.sh"
 lab_link "$ROUTER" 203.0.113.193/26 "$MOB" 203.0.113.230/26 || { echo "Bail out! guest0"; exit 1; }
 MOB_IF0=$LAB_LINK_IF2
 lab_link "$ROUTER" 203.0.113.1/26 "$MOB" 203.0.113.10/26 || { echo "Bail out! guest1"; exit 1; }
 MOB_IF1=$LAB_LINK_IF2
 # the second guest network is where the laptop goes later: not plugged in yet
 ip -n "$MOB" addr flush dev "$MOB_IF1" && ip -n "$MOB" link set "$MOB_IF1" down
-ip netns exec "$ROUTER" sysctl -qw net.ipv4.ip_forward=1
-ip -n "$MAIL" route add default via 198.51.100.3
-ip -n "$GW" route add default via 198.51.100.3
 ip -n "$MOB" route add default via 203.0.113.193
 
 # ---- configs and helpers ------------------------------------------------------
