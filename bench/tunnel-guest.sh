@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# bench/tunnel-guest.sh — runs inside the VM (bench/tunnel.sh boots it): per role,
-# `roam-tunnel up` + `down` against the seed's hand-typed `ip` commands run as a
-# shell script, N rounds each, in namespaces of their own. Prints figures, asserts nothing.
+# bench/tunnel-guest.sh — runs inside the VM (bench/tunnel.sh boots it): per role
+# and encapsulation, `roam-tunnel up` + `down` against the same objects made by
+# hand as a shell script (ipip: the seed's `ip` commands; wireguard: the `ip` and
+# `wg set` commands that `roam-tunnel -n up` prints), N rounds each, in namespaces
+# of their own; then TCP throughput through each tunnel (iperf3, between the two
+# namespaces only). Prints figures, asserts nothing.
 set -u
 [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
 . "$ROAM_TOP/tests/lab/lib.sh"
@@ -16,6 +19,7 @@ cp "$ROAM_BUILD/roam-tunnel" "$LAB_TMP/roam-tunnel"
 RT=$LAB_TMP/roam-tunnel
 N=${BENCH_ROUNDS:-20}
 modprobe ipip || { echo "no ipip module"; exit 1; }
+modprobe wireguard || { echo "no wireguard module"; exit 1; }
 
 GW=$(lab_ns gw) MOB=$(lab_ns mob)
 lab_link "$GW" 198.51.100.238/24 "$MOB" 203.0.113.230/26 >/dev/null
@@ -55,6 +59,24 @@ ip route del 198.51.100.238
 ip tunnel del tunl1
 SEED
 
+# wireguard: the same roles; by hand is what `roam-tunnel -n up` prints (ip + wg set)
+(umask 077 && wg genkey >"$LAB_TMP/gw.key" && wg genkey >"$LAB_TMP/mob.key")
+lab_tunnel_conf "$LAB_TMP/gw-wg.conf" gateway lan_dev="$GW_IF" encap=wireguard name=wg1 \
+	private_key="$LAB_TMP/gw.key" peer_public_key="$(wg pubkey <"$LAB_TMP/mob.key")"
+lab_tunnel_conf "$LAB_TMP/mob-wg.conf" mobile encap=wireguard name=wg1 \
+	private_key="$LAB_TMP/mob.key" peer_public_key="$(wg pubkey <"$LAB_TMP/gw.key")"
+sed -i '/^local = /d' "$LAB_TMP/gw-wg.conf"	# the gateway's wireguard follows the mobile
+sed -i '/^remote = /d' "$LAB_TMP/gw-wg.conf"
+chmod 600 "$LAB_TMP"/*-wg.conf
+ROAM_RUNDIR=$LAB_TMP/run-plan ip netns exec "$GW" "$RT" -c "$LAB_TMP/gw-wg.conf" -n up >"$LAB_TMP/gw-wg-up.sh"
+ROAM_RUNDIR=$LAB_TMP/run-plan ip netns exec "$MOB" "$RT" -c "$LAB_TMP/mob-wg.conf" -n up >"$LAB_TMP/mob-wg-up.sh"
+cat >"$LAB_TMP/gw-wg-down.sh" <<SEED
+ip neigh del proxy 198.51.100.180 dev $GW_IF
+ip link del wg1
+sysctl -qw net.ipv4.ip_forward=0
+SEED
+sed 's/tunl1/wg1/' "$LAB_TMP/mob-down.sh" >"$LAB_TMP/mob-wg-down.sh"
+
 # rounds NS ROAM-UP ROAM-DOWN SEED-UP SEED-DOWN: N rounds timed inside NS, the two
 # alternating so that a busy host slows both alike. Prints the medians (ms per
 # up + down) of wall time and of CPU time (user + system of the commands, from
@@ -82,14 +104,22 @@ echo "roam-tunnel up + down vs the seed's ip commands as a script"
 echo "(median of $N alternating rounds, ms per up + down; kernel $(uname -r), $(nproc) CPU, load $(cut -d' ' -f1 /proc/loadavg);"
 linked() { file -bL "$1" | grep -oE 'static-pie linked|statically linked|dynamically linked'; }
 echo " roam-tunnel $(linked "$RT"), the seed's ip $(linked "$(command -v ip)"))"
-printf '%-8s %-5s %12s %12s %8s\n' role time roam-tunnel seed ratio
+printf '%-8s %-9s %-5s %12s %12s %8s\n' role encap time roam-tunnel "by hand" ratio
 for role in gw mob; do
 	ns=$GW; [ "$role" = mob ] && ns=$MOB
-	export ROAM_RUNDIR=$LAB_TMP/run-$role	# inherited: no extra exec of env(1) per call
-	read -r rw sw rc sc < <(rounds "$ns" "$RT -q -c $LAB_TMP/$role.conf up" \
-		"$RT -q -c $LAB_TMP/$role.conf down" "sh -e $LAB_TMP/$role-up.sh" \
-		"sh -e $LAB_TMP/$role-down.sh") && [ -n "${sc:-}" ] || { echo "$role: a round failed"; exit 1; }
 	name=$([ "$role" = gw ] && echo gateway || echo mobile)
-	printf '%-8s %-5s %12s %12s %7.1fx\n' "$name" wall "$rw" "$sw" "$(awk -v r="$rw" -v s="$sw" 'BEGIN { print s / r }')"
-	printf '%-8s %-5s %12s %12s %7.1fx\n' "$name" cpu "$rc" "$sc" "$(awk -v r="$rc" -v s="$sc" 'BEGIN { print s / r }')"
+	for encap in ipip wireguard; do
+		sfx=; [ "$encap" = wireguard ] && sfx=-wg
+		export ROAM_RUNDIR=$LAB_TMP/run-$role$sfx	# inherited: no extra exec of env(1) per call
+		read -r rw sw rc sc < <(rounds "$ns" "$RT -q -c $LAB_TMP/$role$sfx.conf up" \
+			"$RT -q -c $LAB_TMP/$role$sfx.conf down" "sh -e $LAB_TMP/$role$sfx-up.sh" \
+			"sh -e $LAB_TMP/$role$sfx-down.sh") && [ -n "${sc:-}" ] ||
+			{ echo "$role $encap: a round failed"; exit 1; }
+		printf '%-8s %-9s %-5s %12s %12s %7.1fx\n' "$name" "$encap" wall "$rw" "$sw" \
+			"$(awk -v r="$rw" -v s="$sw" 'BEGIN { print s / r }')"
+		printf '%-8s %-9s %-5s %12s %12s %7.1fx\n' "$name" "$encap" cpu "$rc" "$sc" \
+			"$(awk -v r="$rc" -v s="$sc" 'BEGIN { print s / r }')"
+	done
 done
+
+. "$ROAM_TOP/bench/tunnel-throughput.sh"

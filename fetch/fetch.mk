@@ -24,3 +24,10 @@ test_fetch_listing_LIBS := $(LIBS_CMOCKA)
 UNIT_TESTS += test_fetch_reply
 test_fetch_reply_SRCS := tests/unit/test_fetch_reply.c fetch/pop3_reply.c
 test_fetch_reply_LIBS := $(LIBS_CMOCKA)
+
+# the transport behind the pump: a libssh2 session, or ssh_command's process (stream.h)
+roam-fetch_SRCS += fetch/command.c fetch/dialer.c fetch/stream_ssh2.c fetch/stream_cmd.c
+test_fetch_settings_SRCS += fetch/command.c fetch/dialer.c fetch/stream_ssh2.c fetch/stream_cmd.c
+UNIT_TESTS += test_fetch_command
+test_fetch_command_SRCS := tests/unit/test_fetch_command.c fetch/command.c
+test_fetch_command_LIBS := $(LIBS_CMOCKA)

@@ -18,7 +18,7 @@
 #include "log.h"
 #include "peer.h"
 #include "pump.h"
-#include "ssh.h"
+#include "stream.h"
 
 enum { MAX_CLIENTS = 32, BACKOFF_MAX = 60 };
 
@@ -59,14 +59,14 @@ static void refuse(int fd, uid_t uid, const struct roam_error *why)
 	unsaid = 0;
 }
 
-/* one accepted client → its own channel; the session blocks while it opens */
-static bool add_client(struct pump *p, struct ssh_conn *c, int lfd, const struct settings *s,
-		       struct roam_error *e)
+/* one accepted client → its own stream */
+static bool add_client(struct pump *p, struct dialer *d, int lfd, struct roam_error *e)
 {
-	LIBSSH2_CHANNEL *ch;
+	struct stream *stream;
 	struct roam_error why = { "" };
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	uid_t uid = (uid_t)-1;
+	bool fatal;
 
 	if (fd < 0)
 		return true;	/* the client gave up already */
@@ -76,27 +76,31 @@ static bool add_client(struct pump *p, struct ssh_conn *c, int lfd, const struct
 		return true;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
-	libssh2_session_set_blocking(c->session, 1);
-	ch = ssh_channel_open(c, s->pop3_host, s->pop3_port, e);
-	libssh2_session_set_blocking(c->session, 0);
-	if (!ch) {
+	if (!(stream = d->ops->open(d, &fatal, e))) {
 		close(fd);
-		/* the server refused this channel; the session itself is fine */
-		if (libssh2_session_last_errno(c->session) == LIBSSH2_ERROR_CHANNEL_FAILURE) {
-			roam_warn("%s", e->msg);
-			return true;
-		}
-		return roam_error_set(e, "ssh connection lost: %s", ssh_last_error(c));
+		if (fatal)
+			return roam_error_set(e, "ssh connection lost: %s", d->ops->why(d));
+		roam_warn("%s", e->msg);	/* refused for this client only */
+		return true;
 	}
-	roam_debug("client connected: channel to %s port %d", s->pop3_host, s->pop3_port);
-	return pump_add(p, fd, ch, e);
+	roam_debug("client connected: a stream to the POP3 server");
+	return pump_add(p, fd, stream, e);
+}
+
+/* a failed ssh_command child: said, the forward goes on */
+static void warn_verdict(struct dialer *d)
+{
+	struct roam_error why = { "" };
+
+	if (d->ops->verdict(d, false, &why))
+		roam_warn("%s", why.msg);
 }
 
 /* serves clients until the session fails (false) or a signal arrives (true) */
-static bool serve(struct ssh_conn *c, int lfd, int sfd, const struct settings *s,
+static bool serve(struct dialer *d, int lfd, int sfd, const struct settings *s,
 		  struct roam_error *e)
 {
-	struct pump *p = pump_new(c);
+	struct pump *p = pump_new(d);
 	bool stop = false;
 
 	if (!p)
@@ -109,9 +113,10 @@ static bool serve(struct ssh_conn *c, int lfd, int sfd, const struct settings *s
 		};
 		if (!pump_step(p, ex, 2, -1, e))
 			break;
+		warn_verdict(d);
 		if (ex[0].revents & POLLIN)
 			stop = true;
-		else if ((ex[1].revents & POLLIN) && !add_client(p, c, lfd, s, e))
+		else if ((ex[1].revents & POLLIN) && !add_client(p, d, lfd, e))
 			break;
 	}
 	pump_free(p);
@@ -146,14 +151,14 @@ int forward_main(struct settings *s, struct roam_error *e)
 	}
 	for (;;) {
 		bool transient;
-		struct ssh_conn *c = ssh_open(&s->ssh, &code, &transient, e);
+		struct dialer *d = dialer_open(s, &code, &transient, e);
 
-		if (!c && !transient)
+		if (!d && !transient)
 			break;
-		if (c) {
+		if (d) {
 			backoff = 1;
-			bool stop = serve(c, lfd, sfd, s, e);
-			ssh_close(c, stop ? "roam-fetch stopped" : "roam-fetch reconnecting");
+			bool stop = serve(d, lfd, sfd, s, e);
+			d->ops->close(d, stop ? "roam-fetch stopped" : "roam-fetch reconnecting");
 			if (stop) {
 				code = FETCH_EXIT_MAIL;
 				break;

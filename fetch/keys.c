@@ -4,7 +4,7 @@
 
 static const struct roam_key fetch_keys[] = {
 	{ .name = "ssh_host", .type = ROAM_T_STRING, .def = NULL,
-	  .help = "the ssh server that reaches the POP3 server (mailgw.example.net); required" },
+	  .help = "the ssh server that reaches the POP3 server (mailgw.example.net); required unless ssh_command is set" },
 	{ .name = "ssh_port", .type = ROAM_T_INT, .def = "22", .min = 1, .max = 65535,
 	  .help = "its port" },
 	{ .name = "ssh_user", .type = ROAM_T_STRING, .def = NULL,
@@ -15,6 +15,8 @@ static const struct roam_key fetch_keys[] = {
 	  .help = "the OpenSSH known_hosts file the ssh host key must be listed in" },
 	{ .name = "compress", .type = ROAM_T_BOOL, .def = "no",
 	  .help = "ask for zlib compression of the ssh connection" },
+	{ .name = "ssh_command", .type = ROAM_T_STRING, .def = NULL,
+	  .help = "run this command (no shell; %h %p: pop3_host, pop3_port) as the transport instead of libssh2, e.g. ssh -W %h:%p mailgw" },
 	{ .name = "pop3_host", .type = ROAM_T_STRING, .def = "localhost",
 	  .help = "the POP3 server as the ssh server sees it (198.51.100.152)" },
 	{ .name = "pop3_port", .type = ROAM_T_INT, .def = "110", .min = 1, .max = 65535,

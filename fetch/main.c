@@ -22,6 +22,7 @@
 #include "secret.h"
 #include "settings.h"
 #include "ssh.h"
+#include "stream.h"
 #include "transport.h"
 #include "uidl.h"
 
@@ -51,7 +52,7 @@ struct fetch {
 	struct uidl_db *uidls;
 	struct deliver_target *target;
 	char *password;
-	struct ssh_conn *ssh;
+	struct dialer *dialer;		/* the libssh2 session, or ssh_command */
 	struct transport *transport;
 	struct pop3 *pop3;
 };
@@ -82,15 +83,15 @@ static int prepare_local(struct fetch *f, struct roam_error *e)
 static int connect_pop3(struct fetch *f, struct roam_error *e)
 {
 	struct settings *s = f->s;
-	LIBSSH2_CHANNEL *ch;
-	bool transient;
+	struct stream *stream;
+	bool transient, fatal;
 	int code;
 
-	if (!(f->ssh = ssh_open(&s->ssh, &code, &transient, e)))
+	if (!(f->dialer = dialer_open(s, &code, &transient, e)))
 		return code;
-	if (!(ch = ssh_channel_open(f->ssh, s->pop3_host, s->pop3_port, e)))
+	if (!(stream = f->dialer->ops->open(f->dialer, &fatal, e)))
 		return FETCH_EXIT_SOCKET;
-	if (!(f->transport = transport_start(f->ssh, ch, e)))
+	if (!(f->transport = transport_start(f->dialer, stream, e)))
 		return FETCH_EXIT_SOCKET;
 	struct pop3_opts po = {
 		.socket_path = transport_path(f->transport), .user = s->pop3_user,
@@ -120,13 +121,14 @@ static void report(const struct settings *s, const struct run_stats *st, unsigne
 static int finish(struct fetch *f, int code, struct roam_error *e)
 {
 	struct roam_error terr = { "" };
+	int tcode;
 
 	pop3_close(f->pop3);
 	f->pop3 = NULL;
-	if (!transport_stop(f->transport, &terr)) {
+	if ((tcode = transport_stop(f->transport, &terr)) != 0) {
 		if (code != FETCH_EXIT_MAIL && code != FETCH_EXIT_NOMAIL) {
 			*e = terr;	/* the root cause of libcurl's error */
-			code = FETCH_EXIT_SOCKET;
+			code = tcode;
 		} else {
 			roam_warn("%s", terr.msg);
 		}
@@ -139,7 +141,8 @@ static void release(struct fetch *f)
 {
 	pop3_close(f->pop3);
 	transport_stop(f->transport, NULL);
-	ssh_close(f->ssh, "roam-fetch done");
+	if (f->dialer)
+		f->dialer->ops->close(f->dialer, "roam-fetch done");
 	secret_free(f->password);
 	deliver_close(f->target);
 	uidl_close(f->uidls);

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,7 +10,8 @@
 #include "log.h"
 #include "pump.h"
 
-enum { PUMP_BUF = 32 * 1024, PUMP_MAX_POLL = 64 };
+/* the dialer's descriptor, then per link its socket and its stream's own */
+enum { PUMP_BUF = 32 * 1024, PUMP_MAX_POLL = 160 };
 
 struct buf {
 	char data[PUMP_BUF];
@@ -21,9 +20,9 @@ struct buf {
 
 struct link {
 	int fd;
-	LIBSSH2_CHANNEL *ch;
-	struct buf up;		/* local → channel */
-	struct buf down;	/* channel → local */
+	struct stream *s;
+	struct buf up;		/* local → stream */
+	struct buf down;	/* stream → local */
 	bool local_eof, eof_sent;	/* local side finished sending */
 	bool chan_eof, shut_wr;		/* remote side finished sending */
 	bool dead;			/* an error of this link only */
@@ -31,7 +30,7 @@ struct link {
 };
 
 struct pump {
-	struct ssh_conn *c;
+	struct dialer *d;
 	struct link **links;
 	size_t n;
 	int idle;		/* seconds, 0 = no limit */
@@ -50,24 +49,20 @@ void pump_set_idle(struct pump *p, int seconds)
 	p->idle = seconds;
 }
 
-struct pump *pump_new(struct ssh_conn *c)
+struct pump *pump_new(struct dialer *d)
 {
 	struct pump *p = calloc(1, sizeof(*p));
 
 	if (p)
-		p->c = c;
+		p->d = d;
 	return p;
 }
 
-/* blocking for a moment so that the channel's close handshake completes;
- * called when a link ends, which is rare next to the bytes it carried */
-static void link_free(struct pump *p, struct link *l)
+static void link_free(struct link *l)
 {
 	if (l->fd >= 0)
 		close(l->fd);
-	libssh2_session_set_blocking(p->c->session, 1);
-	libssh2_channel_free(l->ch);
-	libssh2_session_set_blocking(p->c->session, 0);
+	l->s->ops->close(l->s);
 	free(l);
 }
 
@@ -76,13 +71,12 @@ void pump_free(struct pump *p)
 	if (!p)
 		return;
 	for (size_t i = 0; i < p->n; i++)
-		link_free(p, p->links[i]);
+		link_free(p->links[i]);
 	free(p->links);
-	libssh2_session_set_blocking(p->c->session, 1);
 	free(p);
 }
 
-bool pump_add(struct pump *p, int fd, LIBSSH2_CHANNEL *ch, struct roam_error *e)
+bool pump_add(struct pump *p, int fd, struct stream *s, struct roam_error *e)
 {
 	struct link **nl = realloc(p->links, (p->n + 1) * sizeof(*nl));
 	struct link *l = calloc(1, sizeof(*l));
@@ -92,28 +86,20 @@ bool pump_add(struct pump *p, int fd, LIBSSH2_CHANNEL *ch, struct roam_error *e)
 	if (!nl || !l) {
 		free(l);
 		close(fd);
-		libssh2_channel_free(ch);
+		s->ops->close(s);
 		return roam_error_set(e, "out of memory");
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	l->fd = fd;
-	l->ch = ch;
+	l->s = s;
 	l->last = now();
 	p->links[p->n++] = l;
-	libssh2_session_set_blocking(p->c->session, 0);
 	return true;
 }
 
 size_t pump_links(const struct pump *p)
 {
 	return p->n;
-}
-
-/* errors that end one channel, not the whole session */
-static bool channel_only(ssize_t rc)
-{
-	return rc == LIBSSH2_ERROR_CHANNEL_CLOSED || rc == LIBSSH2_ERROR_CHANNEL_EOF_SENT ||
-	       rc == LIBSSH2_ERROR_CHANNEL_FAILURE || rc == LIBSSH2_ERROR_CHANNEL_UNKNOWN;
 }
 
 static void compact(struct buf *b)
@@ -127,9 +113,10 @@ static void compact(struct buf *b)
 	}
 }
 
-/* local socket → channel; returns a libssh2 error or 0 */
+/* local socket → stream; returns a STREAM_* error or 0 */
 static ssize_t move_up(struct link *l, bool *progress)
 {
+	const struct stream_ops *ops = l->s->ops;
 	ssize_t n;
 
 	compact(&l->up);
@@ -144,8 +131,8 @@ static ssize_t move_up(struct link *l, bool *progress)
 		}
 	}
 	while (l->up.off < l->up.len) {
-		n = libssh2_channel_write(l->ch, l->up.data + l->up.off, l->up.len - l->up.off);
-		if (n == LIBSSH2_ERROR_EAGAIN)
+		n = ops->write(l->s, l->up.data + l->up.off, l->up.len - l->up.off);
+		if (n == STREAM_AGAIN)
 			return 0;
 		if (n < 0)
 			return n;
@@ -153,8 +140,8 @@ static ssize_t move_up(struct link *l, bool *progress)
 		*progress = true;
 	}
 	if (l->local_eof && !l->eof_sent) {
-		n = libssh2_channel_send_eof(l->ch);
-		if (n == LIBSSH2_ERROR_EAGAIN)
+		n = ops->send_eof(l->s);
+		if (n == STREAM_AGAIN)
 			return 0;
 		l->eof_sent = true;
 		*progress = true;
@@ -164,24 +151,21 @@ static ssize_t move_up(struct link *l, bool *progress)
 	return 0;
 }
 
-/* channel → local socket; returns a libssh2 error or 0 */
+/* stream → local socket; returns a STREAM_* error or 0 */
 static ssize_t move_down(struct link *l, bool *progress)
 {
 	ssize_t n;
 
 	compact(&l->down);
 	if (!l->chan_eof && l->down.len < PUMP_BUF) {
-		n = libssh2_channel_read(l->ch, l->down.data + l->down.len,
-					 PUMP_BUF - l->down.len);
+		n = l->s->ops->read(l->s, l->down.data + l->down.len, PUMP_BUF - l->down.len);
 		if (n > 0) {
 			l->down.len += (size_t)n;
 			*progress = true;
-		} else if (n == 0 || n == LIBSSH2_ERROR_EAGAIN) {
-			if (libssh2_channel_eof(l->ch)) {
-				l->chan_eof = true;
-				*progress = true;
-			}
-		} else {
+		} else if (n == 0) {
+			l->chan_eof = true;
+			*progress = true;
+		} else if (n != STREAM_AGAIN) {
 			return n;
 		}
 	}
@@ -207,7 +191,7 @@ static bool link_done(const struct link *l)
 	return l->dead || (l->eof_sent && l->shut_wr);
 }
 
-/* moves bytes until nothing moves; false on a session error */
+/* moves bytes until nothing moves; false on a transport error */
 static bool move_all(struct pump *p, struct roam_error *e)
 {
 	bool progress = true;
@@ -225,11 +209,11 @@ static bool move_all(struct pump *p, struct roam_error *e)
 				l->last = now();
 				progress = true;
 			}
-			if (rc && channel_only(rc))
+			if (rc == STREAM_ENDED)
 				l->dead = true;
 			else if (rc)
 				return roam_error_set(e, "ssh connection lost: %s",
-						      ssh_last_error(p->c));
+						      p->d->ops->why(p->d));
 		}
 	}
 	for (size_t i = 0; i < p->n; i++)
@@ -239,7 +223,7 @@ static bool move_all(struct pump *p, struct roam_error *e)
 		}
 	for (size_t i = 0; i < p->n;) {
 		if (link_done(p->links[i])) {
-			link_free(p, p->links[i]);
+			link_free(p->links[i]);
 			p->links[i] = p->links[--p->n];
 		} else {
 			i++;
@@ -248,53 +232,35 @@ static bool move_all(struct pump *p, struct roam_error *e)
 	return true;
 }
 
-/* the ssh socket is polled for input only while some link can take data, or
- * waits for a window adjust; otherwise unread input would wake us forever */
-static short ssh_events(struct pump *p)
+static bool wants_read(const struct link *l)
 {
-	short ev = POLLRDHUP;
-	int dir = libssh2_session_block_directions(p->c->session);
-
-	for (size_t i = 0; i < p->n; i++) {
-		struct link *l = p->links[i];
-
-		if ((!l->chan_eof && l->down.len < PUMP_BUF) || l->up.off < l->up.len ||
-		    (l->local_eof && !l->eof_sent))
-			ev |= POLLIN;
-	}
-	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
-		ev |= POLLOUT;
-	if (dir & LIBSSH2_SESSION_BLOCK_INBOUND)
-		ev |= POLLIN;
-	return ev;
+	return !l->chan_eof && l->down.len < PUMP_BUF;
 }
 
-/* Acknowledge the server's next segments at once. OpenSSH's sshd leaves Nagle
- * on for a connection without a tty (ssh_packet_set_interactive), and writes a
- * 64 KB reply as two 32 KB channel packets: the second waits in its kernel
- * until the first is ACKed. Our kernel sees a request/response pattern (we
- * send a command right after each reply: "pingpong" mode) and delays that ACK
- * by its 40 ms minimum; every message above one ssh packet stalled 40 ms.
- * The flag is not sticky (the next send re-enters pingpong mode), so it is set
- * again before every wait. Not a TCP socket: nothing to do. */
-static void ack_quickly(int fd)
+static bool wants_write(const struct link *l)
 {
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &(int){ 1 }, sizeof(int));
+	return l->up.off < l->up.len || (l->local_eof && !l->eof_sent);
 }
 
-bool pump_step(struct pump *p, struct pollfd *extra, size_t nextra, int timeout_ms,
-	       struct roam_error *e)
+/* the link's socket and its stream's own descriptors; false when full */
+static bool link_fds(struct link *l, struct pollfd *fds, size_t *nfds, size_t max)
 {
-	struct pollfd fds[PUMP_MAX_POLL];
-	size_t nfds = 0;
-	int next = 0;
+	short ev = 0;
 
-	if (!move_all(p, e))
+	if (*nfds + 1 + STREAM_MAX_FDS > max)
 		return false;
-	if (libssh2_keepalive_send(p->c->session, &next) != 0)
-		return roam_error_set(e, "ssh connection lost: %s", ssh_last_error(p->c));
-	if (next > 0 && (timeout_ms < 0 || timeout_ms > next * 1000))
-		timeout_ms = next * 1000;
+	if (!l->local_eof && l->up.len < PUMP_BUF)
+		ev |= POLLIN;
+	if (l->down.off < l->down.len)
+		ev |= POLLOUT;
+	fds[(*nfds)++] = (struct pollfd){ .fd = l->fd, .events = ev };
+	*nfds += l->s->ops->poll_fds(l->s, wants_read(l), wants_write(l), fds + *nfds);
+	return true;
+}
+
+/* the earliest idle deadline lowers the wait */
+static int idle_timeout(const struct pump *p, int timeout_ms)
+{
 	for (size_t i = 0; p->idle && i < p->n; i++) {
 		int left = (int)((p->links[i]->last + p->idle - now()) * 1000) + 1;
 
@@ -303,26 +269,30 @@ bool pump_step(struct pump *p, struct pollfd *extra, size_t nextra, int timeout_
 		if (timeout_ms < 0 || timeout_ms > left)
 			timeout_ms = left;
 	}
-	fds[nfds++] = (struct pollfd){ .fd = p->c->fd, .events = ssh_events(p) };
-	if (fds[0].events & POLLIN)
-		ack_quickly(p->c->fd);
-	for (size_t i = 0; i < p->n && nfds < PUMP_MAX_POLL - nextra; i++) {
-		struct link *l = p->links[i];
-		short ev = 0;
+	return timeout_ms;
+}
 
-		if (!l->local_eof && l->up.len < PUMP_BUF)
-			ev |= POLLIN;
-		if (l->down.off < l->down.len)
-			ev |= POLLOUT;
-		fds[nfds++] = (struct pollfd){ .fd = l->fd, .events = ev };
-	}
+bool pump_step(struct pump *p, struct pollfd *extra, size_t nextra, int timeout_ms,
+	       struct roam_error *e)
+{
+	struct pollfd fds[PUMP_MAX_POLL];
+	size_t nfds, nd;
+	bool want_io = false;
+
+	if (!move_all(p, e) || !p->d->ops->tick(p->d, &timeout_ms, e))
+		return false;
+	timeout_ms = idle_timeout(p, timeout_ms);
+	for (size_t i = 0; i < p->n; i++)
+		want_io |= wants_read(p->links[i]) || wants_write(p->links[i]);
+	nfds = nd = p->d->ops->poll_fds(p->d, want_io, fds);
+	for (size_t i = 0; i < p->n && link_fds(p->links[i], fds, &nfds, PUMP_MAX_POLL - nextra);
+	     i++)
+		;
 	for (size_t i = 0; i < nextra; i++)
 		fds[nfds++] = extra[i];
 	if (poll(fds, nfds, timeout_ms) < 0 && errno != EINTR)
 		return roam_error_set(e, "poll: %s", strerror(errno));
 	for (size_t i = 0; i < nextra; i++)
 		extra[i].revents = fds[nfds - nextra + i].revents;
-	if (fds[0].revents & (POLLERR | POLLHUP | POLLRDHUP) && !(fds[0].revents & POLLIN))
-		return roam_error_set(e, "ssh connection lost: the server closed it");
-	return true;
+	return p->d->ops->check(p->d, fds, nd, e);
 }

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pump.h — bytes between local stream sockets and ssh channels, both ways, in
- * one thread and constant memory (a fixed buffer per direction per link; the
- * ssh window bounds what libssh2 queues).
+ * pump.h — bytes between local stream sockets and streams to the POP3 server
+ * (stream.h: ssh channels, or ssh_command's pipes), both ways, in one thread
+ * and constant memory (a fixed buffer per direction per link; the ssh window
+ * or the pipe bounds what the transport queues).
  *
  * Used by the fetch run (one link: libcurl's AF_UNIX connection) and by
- * --forward (one link per accepted TCP connection). The session is switched to
- * non-blocking mode while links exist; only the pump's thread may touch it then.
+ * --forward (one link per accepted TCP connection). Only the pump's thread
+ * may touch the dialer and its streams while the pump runs.
  */
 #ifndef ROAM_FETCH_PUMP_H
 #define ROAM_FETCH_PUMP_H
@@ -16,17 +17,17 @@
 #include <stddef.h>
 
 #include "error.h"
-#include "ssh.h"
+#include "stream.h"
 
 struct pump;
 
-struct pump *pump_new(struct ssh_conn *c);
+struct pump *pump_new(struct dialer *d);
 /* Frees every link (closing its fd and channel) and the pump; NULL is allowed. */
 void pump_free(struct pump *p);
 
-/* Takes over fd (made non-blocking) and ch. False + e when out of memory
- * (fd and ch are then closed too). */
-bool pump_add(struct pump *p, int fd, LIBSSH2_CHANNEL *ch, struct roam_error *e);
+/* Takes over fd (made non-blocking) and s. False + e when out of memory
+ * (fd and s are then closed too). */
+bool pump_add(struct pump *p, int fd, struct stream *s, struct roam_error *e);
 
 /* --forward: a link that moves no byte for this many seconds is closed (0,
  * the default: never). */
@@ -36,9 +37,10 @@ void pump_set_idle(struct pump *p, int seconds);
  * of its own). */
 size_t pump_links(const struct pump *p);
 
-/* Moves what can be moved, sends keepalives, then waits for at most
- * timeout_ms for the sockets or for the extra fds (their revents are set).
- * False + e when the ssh transport has failed: every link is then unusable. */
+/* Moves what can be moved, lets the dialer tick (keepalives, reaping), then
+ * waits for at most timeout_ms for the sockets or for the extra fds (their
+ * revents are set). False + e when the transport has failed: every link is
+ * then unusable. */
 bool pump_step(struct pump *p, struct pollfd *extra, size_t nextra, int timeout_ms,
 	       struct roam_error *e);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "command.h"
 #include "config.h"
 #include "settings.h"
 
@@ -158,8 +159,26 @@ static char *conf_copy(const struct roam_conf *c, const char *key, bool path)
 	return path ? settings_expand_home(v) : strdup(v);
 }
 
+/* ssh_command's words, checked; an error names FILE:LINE */
+static bool fill_command(struct settings *s, const struct roam_conf *c, struct roam_error *e)
+{
+	const char *v = roam_conf_str(c, "fetch", "ssh_command");
+	struct roam_error why = { "" };
+	char where[300];
+
+	if (!v)
+		return true;
+	if (!(s->ssh_command = command_split(v, &why)))
+		return roam_error_set(e, "%s: ssh_command `%s': %s",
+				      roam_conf_where(c, "fetch", "ssh_command", where,
+						      sizeof(where)), v, why.msg);
+	return true;
+}
+
 static bool fill(struct settings *s, const struct roam_conf *c, struct roam_error *e)
 {
+	if (!fill_command(s, c, e))
+		return false;
 	s->ssh.host = conf_copy(c, "ssh_host", false);
 	s->ssh.port = (int)roam_conf_int(c, "fetch", "ssh_port");
 	s->ssh.user = conf_copy(c, "ssh_user", false);
@@ -204,8 +223,8 @@ bool settings_load(struct settings *s, struct roam_error *e)
 	roam_conf_free(c);
 	if (!ok)
 		return false;
-	if (!s->ssh.host)
-		return roam_error_set(e, "%s: [fetch] needs ssh_host", where);
+	if (!s->ssh.host && !s->ssh_command)
+		return roam_error_set(e, "%s: [fetch] needs ssh_host or ssh_command", where);
 	if (!s->forward && !s->password_file && !s->password_command)
 		return roam_error_set(e, "%s: [fetch] needs password_file or password_command",
 				      where);
@@ -216,8 +235,13 @@ bool settings_load(struct settings *s, struct roam_error *e)
 	    strncmp(s->deliver, "mda:", 4))
 		return roam_error_set(e, "deliver `%s': not maildir:DIR, mbox:FILE or mda:COMMAND",
 				      s->deliver);
-	if (asprintf(&s->account, "%s@%s:%d via %s@%s:%d", s->pop3_user, s->pop3_host,
-		     s->pop3_port, s->ssh.user, s->ssh.host, s->ssh.port) < 0) {
+	/* with ssh_command, a set ssh_host keeps the account (its UIDL record and
+	 * lock) of the libssh2 transport: switching loses and repeats nothing */
+	if ((s->ssh.host ? asprintf(&s->account, "%s@%s:%d via %s@%s:%d", s->pop3_user,
+				    s->pop3_host, s->pop3_port, s->ssh.user, s->ssh.host,
+				    s->ssh.port)
+			 : asprintf(&s->account, "%s@%s:%d via ssh_command", s->pop3_user,
+				    s->pop3_host, s->pop3_port)) < 0) {
 		s->account = NULL;
 		return roam_error_set(e, "out of memory");
 	}
@@ -227,6 +251,7 @@ bool settings_load(struct settings *s, struct roam_error *e)
 void settings_free(struct settings *s)
 {
 	free(s->deliver_buf);
+	command_free(s->ssh_command);
 	free((char *)s->ssh.host);
 	free((char *)s->ssh.user);
 	free((char *)s->ssh.identity);

@@ -23,6 +23,7 @@ struct settings {
 
 	/* from the file, after the command line */
 	struct ssh_opts ssh;
+	char **ssh_command;		/* words (command.h), NULL: libssh2 */
 	char *pop3_host;
 	int pop3_port;
 	char *pop3_user;

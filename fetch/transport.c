@@ -10,13 +10,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "exits.h"
 #include "log.h"
 #include "pump.h"
 #include "transport.h"
 
 struct transport {
-	struct ssh_conn *c;
-	LIBSSH2_CHANNEL *ch;	/* until accepted: then the pump owns it */
+	struct dialer *d;
+	struct stream *s;	/* until accepted: then the pump owns it */
 	int listen_fd;
 	int stop_fd;		/* eventfd: the main thread asks us to end */
 	char dir[96];		/* TMPDIR (<= 60 bytes) + "/roam-fetch.XXXXXX" */
@@ -73,7 +74,7 @@ static int accept_one(struct transport *t)
 static void *transport_main(void *arg)
 {
 	struct transport *t = arg;
-	struct pump *pump = pump_new(t->c);
+	struct pump *pump = pump_new(t->d);
 	struct pollfd stop = { .fd = t->stop_fd, .events = POLLIN };
 	int fd;
 
@@ -90,9 +91,9 @@ static void *transport_main(void *arg)
 		pump_free(pump);
 		return NULL;
 	}
-	LIBSSH2_CHANNEL *ch = t->ch;
-	t->ch = NULL;
-	if (!pump_add(pump, fd, ch, &t->err))
+	struct stream *s = t->s;
+	t->s = NULL;
+	if (!pump_add(pump, fd, s, &t->err))
 		atomic_store(&t->failed, true);
 	while (pump_links(pump) && !atomic_load(&t->failed)) {
 		if (!pump_step(pump, &stop, 1, -1, &t->err))
@@ -132,25 +133,23 @@ static void transport_free(struct transport *t)
 	if (t->stop_fd >= 0)
 		close(t->stop_fd);
 	remove_socket(t);
-	if (t->ch) {
-		libssh2_session_set_blocking(t->c->session, 1);
-		libssh2_channel_free(t->ch);
-	}
+	if (t->s)
+		t->s->ops->close(t->s);
 	free(t);
 }
 
-struct transport *transport_start(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, struct roam_error *e)
+struct transport *transport_start(struct dialer *d, struct stream *s, struct roam_error *e)
 {
 	struct transport *t = calloc(1, sizeof(*t));
 	int rc;
 
 	if (!t) {
-		libssh2_channel_free(ch);
+		s->ops->close(s);
 		roam_error_set(e, "out of memory");
 		return NULL;
 	}
-	t->c = c;
-	t->ch = ch;
+	t->d = d;
+	t->s = s;
 	t->listen_fd = -1;
 	t->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (t->stop_fd < 0) {
@@ -175,23 +174,21 @@ const char *transport_path(const struct transport *t)
 	return t->path;
 }
 
-bool transport_failed(struct transport *t)
+int transport_stop(struct transport *t, struct roam_error *e)
 {
-	return atomic_load(&t->failed);
-}
-
-bool transport_stop(struct transport *t, struct roam_error *e)
-{
-	bool ok;
+	struct roam_error why = { "" };
+	int code = 0;
 
 	if (!t)
-		return true;
+		return 0;
 	if (write(t->stop_fd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0)
 		roam_warn("eventfd write: %s", strerror(errno));
 	pthread_join(t->thread, NULL);
-	ok = !atomic_load(&t->failed);
-	if (!ok)
+	/* the command's own account of a failure says more than a broken pipe */
+	if ((code = t->d->ops->verdict(t->d, true, &why)) != 0)
+		roam_error_set(e, "%s", why.msg);
+	else if (atomic_load(&t->failed) && (code = FETCH_EXIT_SOCKET))
 		roam_error_set(e, "%s", t->err.msg);
 	transport_free(t);
-	return ok;
+	return code;
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base64.h"
 #include "cfg.h"
 #include "link.h"
 #include "wg.h"
@@ -21,49 +22,20 @@
 #define WG_DEFAULT_PORT 51820
 #define WG_DEFAULT_KEEPALIVE 25
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 void tun_wg_key_to_base64(const uint8_t key[TUN_WG_KEY_LEN], char out[TUN_WG_KEY_B64])
 {
-	size_t o = 0;
-
-	for (size_t i = 0; i < TUN_WG_KEY_LEN; i += 3) {
-		uint32_t v = (uint32_t)key[i] << 16;
-
-		if (i + 1 < TUN_WG_KEY_LEN)
-			v |= (uint32_t)key[i + 1] << 8;
-		if (i + 2 < TUN_WG_KEY_LEN)
-			v |= key[i + 2];
-		out[o++] = b64[(v >> 18) & 63];
-		out[o++] = b64[(v >> 12) & 63];
-		out[o++] = i + 1 < TUN_WG_KEY_LEN ? b64[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < TUN_WG_KEY_LEN ? b64[v & 63] : '=';
-	}
-	out[o] = '\0';
+	roam_base64_encode(key, TUN_WG_KEY_LEN, true, out);
 }
 
-/* exactly what `wg genkey` and `wg pubkey` print: 43 characters and one '=' */
+/* exactly what `wg genkey` and `wg pubkey` print: 43 characters and one '='
+ * (roam_base64_decode refuses left-over bits that are not zero: one
+ * spelling per key) */
 bool tun_wg_key_from_base64(const char *s, uint8_t key[TUN_WG_KEY_LEN])
 {
-	uint32_t acc = 0;
-	size_t bits = 0, n = 0;
+	size_t len = strlen(s);
 
-	if (strlen(s) != TUN_WG_KEY_B64 - 1 || s[TUN_WG_KEY_B64 - 2] != '=')
-		return false;
-	for (size_t i = 0; i < TUN_WG_KEY_B64 - 2; i++) {
-		const char *p = s[i] ? strchr(b64, s[i]) : NULL;
-
-		if (!p)
-			return false;
-		acc = (acc << 6) | (uint32_t)(p - b64);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			key[n++] = (uint8_t)(acc >> bits);
-		}
-	}
-	/* 43 * 6 = 258 bits: the 2 left over must be zero (one spelling per key) */
-	return n == TUN_WG_KEY_LEN && (acc & ((1u << bits) - 1)) == 0;
+	return len == TUN_WG_KEY_B64 - 1 && s[len - 1] == '=' &&
+	       roam_base64_decode(s, len, key, TUN_WG_KEY_LEN) == TUN_WG_KEY_LEN;
 }
 
 static bool fail_where(const struct roam_conf *conf, const char *key, struct roam_error *e,

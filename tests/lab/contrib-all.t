@@ -24,6 +24,7 @@ take contrib-fetch-login.t "$(cl_file '*fetch*.login' '*fetch*profile*' '*.login
 take redirect-sieve.t "$ROAM_TOP/contrib/roam.sieve"
 take redirectd-postmap.t "$ROAM_TOP/contrib/postfix-main.cf"
 take redirectd-postfix.t "$ROAM_TOP/contrib/postfix-main.cf"
+take contrib-home-router.t "$ROAM_TOP/contrib/roam-home-router.nft"
 take redirectd-exim.t "$ROAM_TOP/contrib/exim4-routers.conf"
 take redirectd-systemd.t "$ROAM_TOP/contrib/roam-redirectd.service" "$ROAM_TOP/contrib/roam-redirectd.socket"
 # contrib-cron.t takes every *.cron

@@ -9,10 +9,8 @@
 # each with its documented exit status; silence on success.
 set -u
 . "$ROAM_TOP/tests/lab/lib.sh"
-lab_require_root
 . "$ROAM_TOP/tests/lab/fetch-lib.sh"
-fetch_require_binary
-lab_init
+fetch_test_init
 # an ASan build (make SANITIZE=1) checks memory itself and cannot run under valgrind
 sanitized=$(ldd "$FETCH" 2>/dev/null | grep -o libasan || true)
 

@@ -9,10 +9,8 @@
 # socket directory or a bad spec are errors with their exit status.
 set -u
 . "$ROAM_TOP/tests/lab/lib.sh"
-lab_require_root
 . "$ROAM_TOP/tests/lab/fetch-lib.sh"
-fetch_require_binary
-lab_init
+fetch_test_init
 
 ok "sshd and dovecot start" fetch_lab_start || { done_testing; exit; }
 port=$(lab_free_port)

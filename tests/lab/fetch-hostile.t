@@ -17,10 +17,8 @@
 # does with a reply that is cut short, malformed or -ERR.
 set -u
 . "$ROAM_TOP/tests/lab/lib.sh"
-lab_require_root
 . "$ROAM_TOP/tests/lab/fetch-lib.sh"
-fetch_require_binary
-lab_init
+fetch_test_init
 
 FAKE=$LAB_TMP/fake
 mkdir -p "$FAKE/box"

@@ -8,10 +8,8 @@
 # authentication, and compression.
 set -u
 . "$ROAM_TOP/tests/lab/lib.sh"
-lab_require_root
 . "$ROAM_TOP/tests/lab/fetch-lib.sh"
-fetch_require_binary
-lab_init
+fetch_test_init
 
 ok "sshd and dovecot start" fetch_lab_start || { done_testing; exit; }
 hostkey=$(cut -d' ' -f1,2 "$LAB_SSHD_DIR/host_ed25519.pub")

@@ -206,6 +206,29 @@ static void test_load_errors(void **s)
 	settings_free(&st);
 }
 
+/* ssh_command: no ssh_host needed; a bad value names FILE:LINE */
+static void test_ssh_command(void **s)
+{
+	struct settings st;
+	struct roam_error e = { "" };
+	char want[sizeof(conf) + 64];
+
+	(void)s;
+	write_conf("[fetch]\npassword_file = /p\nssh_command = ssh -W %h:%p 'mail gw'\n");
+	assert_true(parse(&st, &e, "-c", conf, NULL));
+	assert_true(settings_load(&st, &e));
+	assert_string_equal(st.ssh_command[3], "mail gw");
+	assert_null(st.ssh_command[4]);
+	assert_string_equal(st.account, "alice@localhost:110 via ssh_command");
+	settings_free(&st);
+	write_conf("[fetch]\npassword_file = /p\n\nssh_command = ssh -W 'x\n");
+	assert_true(parse(&st, &e, "-c", conf, NULL));
+	assert_false(settings_load(&st, &e));
+	snprintf(want, sizeof(want), "%s:4: ssh_command `ssh -W 'x': unbalanced ' quote", conf);
+	assert_string_equal(e.msg, want);
+	settings_free(&st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_bad_args),
 		cmocka_unit_test(test_forward_parse),
 		cmocka_unit_test(test_load_defaults),
+		cmocka_unit_test(test_ssh_command),
 		cmocka_unit_test(test_load_overrides),
 		cmocka_unit_test(test_load_errors),
 	};

@@ -438,6 +438,14 @@ static void wireguard_keys_base64(void **state)
 	memset(key, 0xff, sizeof(key));
 	tun_wg_key_to_base64(key, back);
 	assert_string_equal(back, "//////////////////////////////////////////8=");
+	/* one spelling per key: nothing looser than `wg pubkey` prints */
+	assert_true(tun_wg_key_from_base64("//////////////////////////////////////////8=", key));
+	assert_false(tun_wg_key_from_base64("//////////////////////////////////////////9=", key));
+	assert_false(tun_wg_key_from_base64("//////////////////////////////////////////8", key));
+	assert_false(tun_wg_key_from_base64("/////////////////////////////////////////8==", key));
+	assert_false(tun_wg_key_from_base64("//////////////////////////////////////////8=\n", key));
+	assert_false(tun_wg_key_from_base64("////////////////////// ///////////////////8=", key));
+	assert_false(tun_wg_key_from_base64("", key));
 }
 
 /* the forced command of an ipip setup, left in place after the switch: exit 0, says so */
