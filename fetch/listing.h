@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * listing.h — a POP3 maildrop's listing (UIDL, then LIST), parsed strictly.
+ * listing.h — a mailbox's listing (mailbox.h), every protocol's: for POP3
+ * (UIDL, then LIST), parsed strictly here.
  *
  * A message number is decimal digits only, at least 1 ("-5" or "+5" is a
  * protocol error, never 2^64-5), and numbers rise through the listing. A
@@ -22,15 +23,15 @@ enum {
 	LISTING_MESSAGES_MAX = 1000000,			/* more is a broken server */
 };
 
-struct pop3_msg {
+struct mailbox_msg {
 	unsigned long num;		/* message number in this session */
 	unsigned long size;		/* octets, from LIST */
 	char *uidl;			/* from UIDL, escaped (see above) */
 	bool escaped;			/* the server's UIDL had bytes outside 0x21-0x7e */
 };
 
-struct pop3_listing {
-	struct pop3_msg *msgs;
+struct mailbox_listing {
+	struct mailbox_msg *msgs;
 	size_t n;
 };
 
@@ -43,12 +44,12 @@ void listing_show(const char *raw, size_t len, char *out);
 
 /* One line of the UIDL reply, without its CRLF ("NUM UIDL"; may hold NULs):
  * false when it is malformed or out of order. */
-bool listing_add_uidl(struct pop3_listing *l, const char *line, size_t len);
+bool listing_add_uidl(struct mailbox_listing *l, const char *line, size_t len);
 
 /* One line of the LIST reply ("NUM SIZE"): the size of that message; false when
  * malformed. A number UIDL did not list is ignored. */
-bool listing_add_size(struct pop3_listing *l, const char *line, size_t len);
+bool listing_add_size(struct mailbox_listing *l, const char *line, size_t len);
 
-void listing_free(struct pop3_listing *l);
+void listing_free(struct mailbox_listing *l);
 
 #endif

@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mailbox.h — the door between run.c and a mailbox protocol (issue 18
- * item 4): list, fetch, delete, prove, close. POP3 (pop3.c) and IMAP (to come,
- * fetch/imap.c) each fill one struct mailbox_ops; run.c calls only these.
+ * mailbox.h — the door between run.c and a mailbox protocol (issue 18 item
+ * 4): open, list, fetch, delete, prove, close. POP3 (pop3.c) and IMAP
+ * (imap.c) each fill one struct mailbox_ops, selected by [fetch] protocol
+ * through mailbox_protocols[]; run.c and main.c call only these. A third
+ * protocol is a new file and one line in mailbox.c's table.
  *
- * PROPOSAL ONLY: nothing implements or includes this header yet. It is the
- * shape agreed in issue 18, written down so that the IMAP engine and the
- * POP3 adapter are built against the same calls.
+ * Both reach the server over a local socket (transport.h) that the pump
+ * carries to the ssh stream: the protocol connects there itself.
  *
- * Protocol errors are reported as a mailbox_fault (one kind per cause), and
- * mailbox_exit_code() (one mapper, in one place) turns it into FETCH_EXIT_*:
- * protocols never pick tool exit codes themselves.
+ * A protocol never picks a tool exit code: after a false return its fault()
+ * says why, and mailbox_exit_code() (mailbox.c, the one mapper) turns that
+ * into FETCH_EXIT_*.
  */
 #ifndef ROAM_FETCH_MAILBOX_H
 #define ROAM_FETCH_MAILBOX_H
@@ -19,27 +20,36 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "listing.h"
 
 enum mailbox_fault {
-	MAILBOX_OK = 0,
-	MAILBOX_FAULT_SOCKET,		/* stream closed, timed out, reset */
+	MAILBOX_FAULT_PROTOCOL = 0,	/* reply malformed, oversized, unexpected */
+	MAILBOX_FAULT_SOCKET,		/* stream closed or reset */
 	MAILBOX_FAULT_AUTH,		/* login refused */
-	MAILBOX_FAULT_PROTOCOL,		/* reply malformed, oversized, unexpected */
-	MAILBOX_FAULT_REFUSED,		/* a well-formed NO/BAD/-ERR to a command */
+	MAILBOX_FAULT_REFUSED,		/* a well-formed -ERR / NO / BAD to a command */
+	MAILBOX_FAULT_TIMEOUT,		/* the server was too slow (see mailbox_opts.timeout) */
+	MAILBOX_FAULT_IN_USE,		/* another client holds the maildrop ([IN-USE]) */
 	MAILBOX_FAULT_DELIVERY,		/* the sink stopped the transfer */
+	MAILBOX_FAULT_LOCAL,		/* out of memory */
 };
 
-/* One message as the server lists it. key identifies it across sessions:
- * the POP3 UIDL (escaped, listing.h), or for IMAP "UIDVALIDITY/UID". */
-struct mailbox_msg {
-	const char *key;
-	unsigned long id;		/* POP3 message number, IMAP UID */
-	unsigned long size;		/* LIST size, RFC822.SIZE */
+struct mailbox_opts {
+	const char *socket_path;	/* transport_path(): the local end of the stream */
+	const char *user;
+	const char *password;
+	const char *folder;		/* IMAP: the mailbox to SELECT */
+	/* Seconds for a reply. It bounds every command as a whole too, so that a
+	 * server dripping bytes cannot hold the session: a command must end within
+	 * timeout seconds, plus one per KiB it carries, plus the time the sink
+	 * spent delivering; the connect and login together have twice timeout. */
+	int timeout;
+	bool pipelining;		/* POP3: pipeline when the server says PIPELINING */
 };
 
-struct mailbox_list {
-	struct mailbox_msg *msgs;
-	size_t n;
+/* a message the caller will fetch: its id and listed size */
+struct mailbox_ref {
+	unsigned long num;
+	unsigned long size;
 };
 
 /* receives a body chunk by chunk (never whole in memory); false stops it */
@@ -48,24 +58,47 @@ typedef bool (*mailbox_sink)(void *arg, const char *data, size_t len);
 struct mailbox;
 
 struct mailbox_ops {
-	const char *name;		/* "pop3", "imap" (for messages) */
-	/* connects over fd's stream, logs in, lists every message */
-	bool (*list)(struct mailbox *m, struct mailbox_list *l, struct roam_error *e);
-	/* streams message id (size from list sets the deadline) into sink */
+	const char *name;		/* protocol = NAME */
+	const char *label;		/* "POP3", for messages */
+	int default_port;		/* server_port unset */
+	/* a session that connects at the first list; NULL + e */
+	struct mailbox *(*open)(const struct mailbox_opts *o, struct roam_error *e);
+	/* connects and logs in when not done yet, then lists every message
+	 * (listing.h: num, size, the key in uidl; IMAP also alt and epoch) */
+	bool (*list)(struct mailbox *m, struct mailbox_listing *l, struct roam_error *e);
+	/* the messages the caller will fetch, in rising order (a hint: POP3
+	 * pipelining asks for them ahead); skipping one is allowed */
+	bool (*plan)(struct mailbox *m, const struct mailbox_ref *refs, size_t n,
+		     struct roam_error *e);
+	/* streams message msg into sink; its body is whole when this returns true */
 	bool (*fetch)(struct mailbox *m, const struct mailbox_msg *msg, mailbox_sink sink,
 		      void *arg, struct roam_error *e);
-	/* marks id for deletion (POP3 DELE, IMAP \Deleted) */
-	bool (*delete)(struct mailbox *m, const struct mailbox_msg *msg, struct roam_error *e);
-	/* makes every delete so far final or reports why not (POP3: replies
-	 * in flight; IMAP: UID EXPUNGE or EXPUNGE) */
+	/* marks msg for deletion (POP3 DELE, IMAP \Deleted): final only after
+	 * prove and close */
+	bool (*remove)(struct mailbox *m, const struct mailbox_msg *msg, struct roam_error *e);
+	/* every reply still in flight read, every remove so far made final or
+	 * reported (POP3: pipelined DELEs; IMAP: UID EXPUNGE or EXPUNGE) */
 	bool (*prove)(struct mailbox *m, struct roam_error *e);
-	/* ends the session politely when it is alive, frees m */
+	/* ends the session politely when it is alive (POP3 QUIT commits the
+	 * DELEs), frees m; NULL allowed */
 	void (*close)(struct mailbox *m);
 	/* after a false return: why */
 	enum mailbox_fault (*fault)(const struct mailbox *m);
+	/* commands sent so far (the round trips, for the report) */
+	unsigned long (*commands)(const struct mailbox *m);
 };
 
-/* the one mapper from a fault to FETCH_EXIT_* (to be written with run.c) */
+struct mailbox {
+	const struct mailbox_ops *ops;
+};
+
+extern const struct mailbox_ops mailbox_pop3;
+
+/* every protocol, NULL-terminated (protocol's choices, in this order) */
+extern const struct mailbox_ops *const mailbox_protocols[];
+const struct mailbox_ops *mailbox_find(const char *name);
+
+/* the one mapper from a fault to FETCH_EXIT_* */
 int mailbox_exit_code(enum mailbox_fault f);
 
 #endif

@@ -17,7 +17,7 @@
 #include "forward.h"
 #include "lock.h"
 #include "log.h"
-#include "pop3.h"
+#include "mailbox.h"
 #include "run.h"
 #include "secret.h"
 #include "settings.h"
@@ -54,7 +54,7 @@ struct fetch {
 	char *password;
 	struct dialer *dialer;		/* the libssh2 session, or ssh_command */
 	struct transport *transport;
-	struct pop3 *pop3;
+	struct mailbox *mailbox;	/* the protocol session (mailbox.h) */
 };
 
 /* local things first: a busy lock or a bad target costs no connection */
@@ -80,7 +80,9 @@ static int prepare_local(struct fetch *f, struct roam_error *e)
 	return f->password ? 0 : code;
 }
 
-static int connect_pop3(struct fetch *f, struct roam_error *e)
+/* the stream to the server, its local socket (transport.h), and the
+ * protocol's session on it, not yet logged in */
+static int connect_mailbox(struct fetch *f, const struct mailbox_ops *ops, struct roam_error *e)
 {
 	struct settings *s = f->s;
 	struct stream *stream;
@@ -93,16 +95,17 @@ static int connect_pop3(struct fetch *f, struct roam_error *e)
 		return FETCH_EXIT_SOCKET;
 	if (!(f->transport = transport_start(f->dialer, stream, e)))
 		return FETCH_EXIT_SOCKET;
-	struct pop3_opts po = {
+	struct mailbox_opts mo = {
 		.socket_path = transport_path(f->transport), .user = s->pop3_user,
 		.password = f->password, .timeout = s->timeout, .pipelining = s->pipelining,
 	};
-	if (!(f->pop3 = pop3_new(&po, e)))
+	if (!(f->mailbox = ops->open(&mo, e)))
 		return FETCH_EXIT_PROTOCOL;
 	return 0;
 }
 
-static void report(const struct settings *s, const struct run_stats *st, unsigned long cmds)
+static void report(const struct settings *s, const struct run_stats *st, unsigned long cmds,
+		   const char *label)
 {
 	if (s->check) {
 		if (s->verbosity >= 0)
@@ -111,23 +114,24 @@ static void report(const struct settings *s, const struct run_stats *st, unsigne
 		return;
 	}
 	roam_info("%s: %zu on the server, %zu delivered (%llu octets), %zu deleted, "
-		  "%zu delivered before, %zu over max_message_size, %lu POP3 commands", s->account,
+		  "%zu delivered before, %zu over max_message_size, %lu %s commands", s->account,
 		  st->listed, st->delivered, st->delivered_bytes, st->deleted, st->recorded_before,
-		  st->too_big, cmds);
+		  st->too_big, cmds, label);
 }
 
-/* QUIT (commits the DELEs) and close; the transport's fate decides a code
- * that only says "the connection broke" */
+/* the session's close (POP3 QUIT commits the DELEs); the transport's fate
+ * decides a code that only says "the connection broke" */
 static int finish(struct fetch *f, int code, struct roam_error *e)
 {
 	struct roam_error terr = { "" };
 	int tcode;
 
-	pop3_close(f->pop3);
-	f->pop3 = NULL;
+	if (f->mailbox)
+		f->mailbox->ops->close(f->mailbox);
+	f->mailbox = NULL;
 	if ((tcode = transport_stop(f->transport, &terr)) != 0) {
 		if (code != FETCH_EXIT_MAIL && code != FETCH_EXIT_NOMAIL) {
-			*e = terr;	/* the root cause of libcurl's error */
+			*e = terr;	/* the root cause of the session's error */
 			code = tcode;
 		} else {
 			roam_warn("%s", terr.msg);
@@ -139,7 +143,8 @@ static int finish(struct fetch *f, int code, struct roam_error *e)
 
 static void release(struct fetch *f)
 {
-	pop3_close(f->pop3);
+	if (f->mailbox)
+		f->mailbox->ops->close(f->mailbox);
 	transport_stop(f->transport, NULL);
 	if (f->dialer)
 		f->dialer->ops->close(f->dialer, "roam-fetch done");
@@ -156,17 +161,19 @@ static int fetch_main(struct settings *s, struct roam_error *e)
 	struct run_stats st = { 0 };
 	int code;
 
-	if ((code = prepare_local(&f, e)) == 0 && (code = connect_pop3(&f, e)) == 0) {
+	const struct mailbox_ops *ops = mailbox_find("pop3");
+
+	if ((code = prepare_local(&f, e)) == 0 && (code = connect_mailbox(&f, ops, e)) == 0) {
 		struct run_ctx rc = {
-			.pop3 = f.pop3, .target = f.target, .uidls = f.uidls, .account = s->account,
+			.mailbox = f.mailbox, .target = f.target, .uidls = f.uidls, .account = s->account,
 			.keep = s->keep, .check = s->check, .stop = &stop_flag,
 			.max_message_size = s->max_message_size,
 		};
 		code = fetch_run(&rc, &st, e);
-		unsigned long cmds = pop3_commands(f.pop3);
+		unsigned long cmds = f.mailbox->ops->commands(f.mailbox);
 		code = finish(&f, code, e);
 		if (code == FETCH_EXIT_MAIL || code == FETCH_EXIT_NOMAIL)
-			report(s, &st, cmds);
+			report(s, &st, cmds, ops->label);
 	}
 	release(&f);
 	return code;
