@@ -111,8 +111,11 @@ bool listing_add_size(struct mailbox_listing *l, const char *line, size_t len)
 
 void listing_free(struct mailbox_listing *l)
 {
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
 		free(l->msgs[i].uidl);
+		free(l->msgs[i].alt);
+	}
 	free(l->msgs);
+	free(l->epoch);
 	*l = (struct mailbox_listing){ 0 };
 }

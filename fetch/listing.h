@@ -24,15 +24,23 @@ enum {
 };
 
 struct mailbox_msg {
-	unsigned long num;		/* message number in this session */
-	unsigned long size;		/* octets, from LIST */
-	char *uidl;			/* from UIDL, escaped (see above) */
+	unsigned long num;		/* POP3: message number in this session; IMAP: UID */
+	unsigned long size;		/* octets, from LIST (IMAP: RFC822.SIZE) */
+	char *uidl;			/* the record key: the UIDL, escaped (see above);
+					 * IMAP: "UIDVALIDITY.UID" */
 	bool escaped;			/* the server's UIDL had bytes outside 0x21-0x7e */
+	/* IMAP: a second record key from the message itself ("mid.DIGEST.SIZE"
+	 * of its Message-ID header), NULL when it has none: what matches it
+	 * once the epoch changed (run.c); POP3: NULL */
+	char *alt;
 };
 
 struct mailbox_listing {
 	struct mailbox_msg *msgs;
 	size_t n;
+	/* IMAP: "imap-uidvalidity.V"; the uidl keys hold only while the record
+	 * has this key (run.c); POP3: NULL, the keys hold for ever */
+	char *epoch;
 };
 
 /* Writes raw's escaped form (at most 3 * len + 1 bytes with the NUL) into out;

@@ -5,7 +5,7 @@
 #include "exits.h"
 #include "mailbox.h"
 
-const struct mailbox_ops *const mailbox_protocols[] = { &mailbox_pop3, NULL };
+const struct mailbox_ops *const mailbox_protocols[] = { &mailbox_pop3, &mailbox_imap, NULL };
 
 const struct mailbox_ops *mailbox_find(const char *name)
 {

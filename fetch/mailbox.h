@@ -44,6 +44,7 @@ struct mailbox_opts {
 	 * spent delivering; the connect and login together have twice timeout. */
 	int timeout;
 	bool pipelining;		/* POP3: pipeline when the server says PIPELINING */
+	bool keep;			/* nothing will be removed (IMAP: EXAMINE) */
 };
 
 /* a message the caller will fetch: its id and listed size */
@@ -92,7 +93,7 @@ struct mailbox {
 	const struct mailbox_ops *ops;
 };
 
-extern const struct mailbox_ops mailbox_pop3;
+extern const struct mailbox_ops mailbox_pop3, mailbox_imap;
 
 /* every protocol, NULL-terminated (protocol's choices, in this order) */
 extern const struct mailbox_ops *const mailbox_protocols[];

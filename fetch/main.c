@@ -98,6 +98,7 @@ static int connect_mailbox(struct fetch *f, const struct mailbox_ops *ops, struc
 	struct mailbox_opts mo = {
 		.socket_path = transport_path(f->transport), .user = s->pop3_user,
 		.password = f->password, .timeout = s->timeout, .pipelining = s->pipelining,
+		.folder = s->folder, .keep = s->keep || s->check,
 	};
 	if (!(f->mailbox = ops->open(&mo, e)))
 		return FETCH_EXIT_PROTOCOL;
@@ -161,7 +162,7 @@ static int fetch_main(struct settings *s, struct roam_error *e)
 	struct run_stats st = { 0 };
 	int code;
 
-	const struct mailbox_ops *ops = mailbox_find("pop3");
+	const struct mailbox_ops *ops = s->protocol;
 
 	if ((code = prepare_local(&f, e)) == 0 && (code = connect_mailbox(&f, ops, e)) == 0) {
 		struct run_ctx rc = {

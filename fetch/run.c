@@ -88,11 +88,15 @@ static int record_batch(struct run *r, struct roam_error *e)
 	if (!deliver_sync(r->c->target, e))
 		return deliver_exit_code(r->c->target);
 	roam_debug("batch of %zu durable in %.1f ms", r->nbatch, since(&t0) * 1000);
-	for (size_t i = 0; i < r->nbatch; i++)
-		if (!uidl_add(r->c->uidls, record_key(r, r->batch[i])))
+	for (size_t i = 0; i < r->nbatch; i++) {
+		const char *alt = r->l->msgs[r->batch[i]].alt;
+
+		if (!uidl_add(r->c->uidls, record_key(r, r->batch[i])) ||
+		    (alt && !uidl_add(r->c->uidls, alt)))
 			return roam_error_set(e, "cannot record UIDL %s",
 					      record_key(r, r->batch[i])),
 			       FETCH_EXIT_IOERR;
+	}
 	if (!uidl_save(r->c->uidls, e))
 		return FETCH_EXIT_IOERR;
 	deliver_recorded(r->c->target);
@@ -284,11 +288,19 @@ static int dele_queued(struct run *r, struct roam_error *e)
 
 /* Delivered by a run before us: recorded, or found under its key (a Maildir
  * name, an mbox marker) because that run died between deliver_sync and uidl_save. Not asked with
- * check (no target), so there such a message still counts as new. */
-static bool delivered_before(struct run *r, const char *uidl, bool *found)
+ * check (no target), so there such a message still counts as new. After an
+ * epoch change (IMAP: a new UIDVALIDITY, every UID means another message
+ * now), the uidl keys of the record mean nothing: a message whose alt key
+ * (its Message-ID and size) is recorded was delivered (*matched). */
+static bool delivered_before(struct run *r, const struct mailbox_msg *m, bool rekeyed,
+			     bool *found, bool *matched)
 {
+	const char *uidl = m->uidl;
+
 	if (uidl_contains(r->c->uidls, uidl))
 		return true;
+	if (rekeyed && m->alt && uidl_contains(r->c->uidls, m->alt))
+		return *matched = true;
 	if (!r->c->target || !deliver_seen(r->c->target, key_of(r, uidl)))
 		return false;
 	*found = true;
@@ -301,34 +313,45 @@ static bool delivered_before(struct run *r, const char *uidl, bool *found)
 static int sort_listing(struct run *r, struct roam_error *e)
 {
 	const struct mailbox_listing *l = r->l;
-	size_t found = 0;
+	bool rekeyed = l->epoch && !uidl_contains(r->c->uidls, l->epoch);
+	size_t found = 0, matched = 0;
 
 	r->queue = calloc(l->n ? l->n : 1, sizeof(*r->queue));
 	if (!r->queue)
 		return roam_error_set(e, "out of memory"), FETCH_EXIT_IOERR;
 	for (size_t i = 0; i < l->n; i++) {
-		bool in_target = false;
+		bool in_target = false, by_alt = false;
 
 		/* the record cannot say which of them it means: see dups.h */
-		if (dups_has(r->dups, i) || !delivered_before(r, l->msgs[i].uidl, &in_target)) {
+		if (dups_has(r->dups, i) ||
+		    !delivered_before(r, &l->msgs[i], rekeyed, &in_target, &by_alt)) {
 			r->st->fresh++;
 			r->st->fresh_bytes += l->msgs[i].size;
 			continue;
 		}
 		r->queue[r->nqueue++] = i;	/* DELE without delivering */
-		if (in_target && !uidl_add(r->c->uidls, l->msgs[i].uidl))
+		/* with check (no target) nothing is written */
+		if ((in_target || (by_alt && r->c->target)) &&
+		    !uidl_add(r->c->uidls, l->msgs[i].uidl))
 			return roam_error_set(e, "cannot record UIDL %s", l->msgs[i].uidl),
 			       FETCH_EXIT_IOERR;
 		found += in_target;
+		matched += by_alt;
 	}
 	r->st->recorded_before = r->nqueue;
 	r->st->found_delivered = found;
-	if (found) {
+	if (found)
 		roam_info("%zu message%s already delivered (an earlier run was interrupted): "
 			  "recorded, not delivered again", found, found == 1 ? "" : "s");
-		if (!uidl_save(r->c->uidls, e))
-			return FETCH_EXIT_IOERR;
-	}
+	if (matched)
+		roam_notice("the server renumbered its messages (%s): %zu found delivered before "
+			    "by Message-ID and size, recorded under their new keys, not delivered "
+			    "again", l->epoch, matched);
+	/* the epoch joins the record with the keys it gives meaning to */
+	if (rekeyed && r->c->target && !uidl_add(r->c->uidls, l->epoch))
+		return roam_error_set(e, "cannot record %s", l->epoch), FETCH_EXIT_IOERR;
+	if ((found || (rekeyed && r->c->target)) && !uidl_save(r->c->uidls, e))
+		return FETCH_EXIT_IOERR;
 	if (r->c->target)
 		deliver_recorded(r->c->target);
 	return 0;
@@ -396,13 +419,19 @@ static int deliver_fresh(struct run *r, struct roam_error *e)
  * after the session proved the UIDL listing whole */
 static void retain(struct run *r)
 {
-	const char **uidls = calloc(r->l->n ? r->l->n : 1, sizeof(*uidls));
+	const char **uidls = calloc(2 * r->l->n + 1, sizeof(*uidls));
+	size_t n = 0;
 
 	if (!uidls)
 		return;
-	for (size_t i = 0; i < r->l->n; i++)
-		uidls[i] = r->l->msgs[i].uidl;
-	uidl_retain(r->c->uidls, uidls, r->l->n);
+	for (size_t i = 0; i < r->l->n; i++) {
+		uidls[n++] = r->l->msgs[i].uidl;
+		if (r->l->msgs[i].alt)
+			uidls[n++] = r->l->msgs[i].alt;
+	}
+	if (r->l->epoch)
+		uidls[n++] = r->l->epoch;
+	uidl_retain(r->c->uidls, uidls, n);
 	free(uidls);
 }
 

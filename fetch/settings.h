@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "mailbox.h"
 #include "ssh.h"
 
 struct settings {
@@ -24,6 +25,10 @@ struct settings {
 	/* from the file, after the command line */
 	struct ssh_opts ssh;
 	char **ssh_command;		/* words (command.h), NULL: libssh2 */
+	/* the mail server: keys server_host/_port/_user (or their pop3_* aliases);
+	 * the fields keep the older names the transport code uses */
+	const struct mailbox_ops *protocol;	/* protocol = pop3 | imap (mailbox.h) */
+	char *folder;			/* imap: the mailbox to SELECT */
 	char *pop3_host;
 	int pop3_port;
 	char *pop3_user;

@@ -1,0 +1,200 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# roam-fetch protocol = imap against a real dovecot (imap) behind the real
+# sshd on 127.0.0.1: fetch into a Maildir and an mbox byte for byte, removed
+# by \Deleted + UID EXPUNGE; keep mode across runs (nothing twice); a
+# UIDVALIDITY change (doveadm, then dovecot's index and uidlist deleted) with
+# nothing delivered twice or lost; kill -9 trials; a bad login (exit 3), a bad
+# folder (exit 7, named), the pop3_* aliases and their conflicts (exit 5).
+set -u
+. "$ROAM_TOP/tests/lab/lib.sh"
+. "$ROAM_TOP/tests/lab/fetch-lib.sh"
+fetch_test_init
+TRIALS=${ROAM_FETCH_IMAP_TRIALS:-8}
+
+# imap_start: the lab's dovecot also speaks IMAP, on $IMAP_PORT
+imap_start() {
+	IMAP_PORT=$(lab_free_port) || return 1
+	sed -i 's/^protocols = pop3$/protocols = pop3 imap/' "$LAB_DOVECOT_CONFIG" || return 1
+	cat >>"$LAB_DOVECOT_CONFIG" <<-EOF
+		service imap-login {
+		  inet_listener imap {
+		    port = $IMAP_PORT
+		  }
+		  inet_listener imaps {
+		    port = 0
+		  }
+		}
+	EOF
+	lab_dovecot_stop && lab_dovecot_start && _lab_wait_banner "" 127.0.0.1 "$IMAP_PORT" '* OK'
+}
+
+# iconf NAME [KEY=VALUE…]: conf for IMAP (the pop3_host/pop3_user aliases
+# stay, server_port is the neutral key)
+iconf() {
+	local name=$1
+	shift
+	conf "$name" protocol=imap pop3_port= server_port="$IMAP_PORT" "$@"
+}
+
+# same_as_orig DIR…: what DIRs hold is what the server held, each once
+same_as_orig() {
+	local got
+	got=$(digests "$@") || return 1
+	[ "$got" = "$(cat "$LAB_TMP/orig")" ] && return 0
+	echo "delivered $(grep -c . <<<"$got") of $(wc -l <"$LAB_TMP/orig"), duplicates:" \
+		"$(uniq -d <<<"$got" | wc -l)"
+	return 1
+}
+
+ok "sshd and dovecot start" fetch_lab_start || { done_testing; exit; }
+ok "dovecot speaks IMAP too" imap_start || { done_testing; exit; }
+
+# ---- into a Maildir, removed from the server ------------------------------------
+fresh_server 20
+c=$(iconf md)
+fetch "$c" -vv
+is "$rc" 0 "IMAP into a Maildir: exit 0"
+ok "IMAP into a Maildir: every message once, byte for byte (CRLF → LF)" \
+	same_as_orig "$LAB_TMP/md/mail/new"
+is "$(server_count)" 0 "IMAP delete mode: the server's folder is empty (\\Deleted + expunge)"
+like "$(grep -c '> a[0-9]* UID STORE [0-9]* +FLAGS.SILENT (\\Deleted)' "$LAB_TMP/err") $(grep -c '> a[0-9]* UID EXPUNGE [0-9]' "$LAB_TMP/err")" \
+	'^20 [1-9]' "dovecot has UIDPLUS: 20 UID STOREs of \\Deleted, then UID EXPUNGE"
+like "$(grep -o '[0-9]* IMAP commands' "$LAB_TMP/err")" '^[0-9]+ IMAP commands$' \
+	"the report counts IMAP commands"
+fetch "$c"
+is "$rc" 1 "IMAP: the next run finds no mail (exit 1)"
+is "$(cat "$LAB_TMP/out" "$LAB_TMP/err")" "" "IMAP: silent when there is nothing"
+
+# ---- into an mbox ----------------------------------------------------------------
+fresh_server 7
+c=$(iconf mbox deliver="mbox:$LAB_TMP/mbox/inbox")
+fetch "$c"
+is "$rc" 0 "IMAP into an mbox: exit 0"
+mbox_split "$LAB_TMP/mbox/inbox" "$LAB_TMP/mbox/split"
+ok "IMAP into an mbox: every message once, as the server had it" \
+	same_as_orig "$LAB_TMP/mbox/split"
+is "$(server_count)" 0 "IMAP into an mbox: the server's folder is empty"
+
+# ---- keep mode across runs, then UIDVALIDITY changes -----------------------------
+fresh_server 10
+c=$(iconf keep keep=yes)
+fetch "$c"
+is "$rc" 0 "keep: the first run delivers (exit 0)"
+ok "keep: the first run delivers each message once" same_as_orig "$LAB_TMP/keep/mail/new"
+is "$(server_count)" 10 "keep: the messages stay on the server"
+fetch "$c"
+is "$rc" 1 "keep: the second run delivers nothing (exit 1)"
+lab_fill_mailbox 3 && server_digests >"$LAB_TMP/orig"
+fetch "$c"
+is "$rc" 0 "keep: 3 new messages: exit 0"
+ok "keep: the third run delivers only the 3 new ones (13, each once)" \
+	same_as_orig "$LAB_TMP/keep/mail/new"
+
+uv_of() { doveadm -c "$LAB_DOVECOT_CONFIG" -f flow mailbox status -u "$LAB_POP3_USER" uidvalidity INBOX | sed 's/.*uidvalidity=//'; }
+uv0=$(uv_of)
+doveadm -c "$LAB_DOVECOT_CONFIG" mailbox update -u "$LAB_POP3_USER" --uid-validity $((uv0 + 7)) INBOX
+is "$(uv_of)" "$((uv0 + 7))" "doveadm gave INBOX a new UIDVALIDITY ($uv0 → $((uv0 + 7)))"
+fetch "$c" -v
+is "$rc" 1 "UIDVALIDITY changed: nothing delivered again (exit 1)"
+like "$(cat "$LAB_TMP/err")" "renumbered its messages \\(imap-uidvalidity.$((uv0 + 7))\\): 13 found delivered before by Message-ID and size" \
+	"UIDVALIDITY changed: the run says 13 were matched by Message-ID and size"
+ok "UIDVALIDITY changed: still 13 messages, each once" same_as_orig "$LAB_TMP/keep/mail/new"
+fetch "$c" -v
+is "$rc.$(grep -c renumbered "$LAB_TMP/err")" "1.0" \
+	"the run after: the new UIDVALIDITY is the record's (no matching any more)"
+
+# the hard way: dovecot forgets its UIDs (index and uidlist gone), renumbers
+# from 1 under a new UIDVALIDITY, while 2 new messages arrive
+lab_dovecot_stop
+rm -f "$LAB_MAILDIR"/dovecot-uidlist "$LAB_MAILDIR"/dovecot.index* "$LAB_MAILDIR"/dovecot-uidvalidity*
+lab_dovecot_start
+lab_fill_mailbox 2 && server_digests >"$LAB_TMP/orig"
+fetch "$c" -v
+is "$rc" 0 "dovecot's UIDs rebuilt + 2 new messages: exit 0"
+ok "dovecot's UIDs rebuilt: only the 2 new ones delivered (15, each once)" \
+	same_as_orig "$LAB_TMP/keep/mail/new"
+like "$(cat "$LAB_TMP/err")" "renumbered its messages .*: 13 found delivered before" \
+	"dovecot's UIDs rebuilt: the 13 old ones were matched"
+# delete mode after the change: the matched ones are removed, not delivered
+c2=$(conf keep protocol=imap pop3_port= server_port="$IMAP_PORT" keep=no)
+fetch "$c2"
+is "$rc" 1 "delete mode after that: nothing delivered (exit 1)"
+is "$(server_count)" 0 "delete mode after that: the 15 delivered ones are removed"
+ok "delete mode after that: still 15, each once" same_as_orig "$LAB_TMP/keep/mail/new"
+
+# ---- kill -9 at random moments -------------------------------------------------
+# trial N: 200 messages; roam-fetch killed with SIGKILL up to 3 times, each
+# time once a message is being written (tmp/ has a file) and a random moment
+# later, then a run to the end: every message once, the server empty.
+# $LAB_TMP/midrun counts the kills that hit a run with mail still to move.
+wait_writing() {
+	local i
+	for ((i = 0; i < 2000; i++)); do
+		[ -z "$(ls -A "$1/tmp" 2>/dev/null)" ] || return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.01
+	done
+	return 1
+}
+kill_trial() {
+	local name=kill$1 c k pid
+	fresh_server 200 8000 || return 1
+	c=$(iconf "$name")
+	for k in 1 2 3; do
+		"$FETCH" -c "$c" 2>/dev/null &
+		pid=$!
+		wait_writing "$LAB_TMP/$name/mail" "$pid" && sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
+		kill -9 "$pid" 2>/dev/null && [ "$(server_count)" -gt 0 ] && echo >>"$LAB_TMP/midrun"
+		wait "$pid" 2>/dev/null
+		[ "$(server_count)" -gt 0 ] || break
+	done
+	fetch "$c"
+	[ "$rc" = 0 ] || [ "$rc" = 1 ] || { echo "final run: exit $rc"; return 1; }
+	same_as_orig "$LAB_TMP/$name/mail/new" || return 1
+	[ "$(server_count)" = 0 ] || { echo "$(server_count) left on the server"; return 1; }
+}
+: >"$LAB_TMP/midrun"
+for ((i = 1; i <= TRIALS; i++)); do
+	ok "kill -9 trial $i: every message delivered exactly once, server emptied" kill_trial "$i"
+done
+midrun=$(wc -l <"$LAB_TMP/midrun")
+note "$midrun kills of $((3 * TRIALS)) hit a run with mail still on the server"
+ok "most kills hit a run mid-way ($midrun of up to $((3 * TRIALS)))" [ "$midrun" -ge "$TRIALS" ]
+
+# ---- errors, each with its exit status -------------------------------------------
+fresh_server 2
+echo wrong-password >"$LAB_TMP/wrong.pass"
+chmod 0600 "$LAB_TMP/wrong.pass"
+c=$(iconf badpass password_file="$LAB_TMP/wrong.pass")
+fetch "$c"
+is "$rc" 3 "a wrong IMAP password: exit 3 (authentication)"
+like "$(cat "$LAB_TMP/err")" "IMAP LOGIN: refused \\(server: a1 NO" "a wrong password: the server's NO is quoted"
+is "$(server_count)" 2 "a wrong password: the mail stays"
+
+c=$(iconf badfolder folder=NoSuchFolder)
+fetch "$c"
+is "$rc" 7 "a folder the server does not have: exit 7 (server error)"
+like "$(cat "$LAB_TMP/err")" "IMAP SELECT: folder \`NoSuchFolder' refused \\(server: a[0-9]+ NO" \
+	"a bad folder: one clear line naming the folder"
+is "$(wc -l <"$LAB_TMP/err")" 1 "a bad folder: one line"
+
+c=$(iconf badproto protocol=smtp)
+fetch "$c"
+is "$rc" 5 "protocol = smtp: exit 5 (configuration)"
+like "$(cat "$LAB_TMP/err")" "roam.conf:[0-9]+:.*protocol" "protocol = smtp: the error names FILE:LINE"
+
+c=$(conf both protocol=imap server_port="$IMAP_PORT")
+fetch "$c"
+is "$rc" 5 "pop3_port and server_port both set: exit 5"
+like "$(cat "$LAB_TMP/err")" "roam.conf:[0-9]+: pop3_port is an alias of server_port \\(.*roam.conf:[0-9]+\\): keep one" \
+	"both set: the error names both lines"
+
+c=$(conf neutral protocol=imap pop3_port= pop3_host= pop3_user= server_port="$IMAP_PORT" \
+	server_host="$LAB_POP3_HOST" server_user="$LAB_POP3_USER")
+fetch "$c"
+is "$rc" 0 "the neutral keys alone (server_host, server_port, server_user): exit 0"
+is "$(server_count)" 0 "the neutral keys alone: the mail is fetched"
+
+done_testing
