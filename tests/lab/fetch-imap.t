@@ -163,6 +163,28 @@ midrun=$(wc -l <"$LAB_TMP/midrun")
 note "$midrun kills of $((3 * TRIALS)) hit a run with mail still on the server"
 ok "most kills hit a run mid-way ($midrun of up to $((3 * TRIALS)))" [ "$midrun" -ge "$TRIALS" ]
 
+# ---- the other transport: ssh_command (OpenSSH's ssh -W) ---------------------------
+sshcfg=$LAB_TMP/ssh_config
+cat >"$sshcfg" <<EOF2
+Host mailgw
+	HostName $LAB_SSH_HOST
+	Port $LAB_SSH_PORT
+	User $LAB_SSH_USER
+	IdentityFile $LAB_SSH_KEY
+	IdentitiesOnly yes
+	UserKnownHostsFile $LAB_SSH_KNOWN_HOSTS
+	GlobalKnownHostsFile /dev/null
+	StrictHostKeyChecking yes
+	BatchMode yes
+EOF2
+chmod 600 "$sshcfg"
+fresh_server 5
+c=$(iconf cmd "ssh_command=ssh -F $sshcfg -W %h:%p mailgw" ssh_host=)
+fetch "$c"
+is "$rc" 0 "IMAP through ssh_command: exit 0"
+ok "IMAP through ssh_command: every message once" same_as_orig "$LAB_TMP/cmd/mail/new"
+is "$(server_count)" 0 "IMAP through ssh_command: removed from the server"
+
 # ---- errors, each with its exit status -------------------------------------------
 fresh_server 2
 echo wrong-password >"$LAB_TMP/wrong.pass"
@@ -179,6 +201,12 @@ is "$rc" 7 "a folder the server does not have: exit 7 (server error)"
 like "$(cat "$LAB_TMP/err")" "IMAP SELECT: folder \`NoSuchFolder' refused \\(server: a[0-9]+ NO" \
 	"a bad folder: one clear line naming the folder"
 is "$(wc -l <"$LAB_TMP/err")" 1 "a bad folder: one line"
+
+# nothing listens on the IMAP port the ssh server is asked for
+c=$(iconf down server_port="$(lab_free_port)")
+fetch "$c"
+is "$rc" 2 "no IMAP server behind the ssh server: exit 2 (connection)"
+is "$(server_count)" 2 "no IMAP server: the mail stays"
 
 c=$(iconf badproto protocol=smtp)
 fetch "$c"
