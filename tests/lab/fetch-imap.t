@@ -6,7 +6,9 @@
 # by \Deleted + UID EXPUNGE; keep mode across runs (nothing twice); a
 # UIDVALIDITY change (doveadm, then dovecot's index and uidlist deleted) with
 # nothing delivered twice or lost; kill -9 trials; a bad login (exit 3), a bad
-# folder (exit 7, named), the pop3_* aliases and their conflicts (exit 5).
+# folder (exit 7, named), no IMAP server (exit 2), ssh_command as the
+# transport, a server without UIDPLUS (EXPUNGE), the pop3_* aliases and their
+# conflicts (exit 5).
 set -u
 . "$ROAM_TOP/tests/lab/lib.sh"
 . "$ROAM_TOP/tests/lab/fetch-lib.sh"
@@ -224,5 +226,19 @@ c=$(conf neutral protocol=imap pop3_port= pop3_host= pop3_user= server_port="$IM
 fetch "$c"
 is "$rc" 0 "the neutral keys alone (server_host, server_port, server_user): exit 0"
 is "$(server_count)" 0 "the neutral keys alone: the mail is fetched"
+
+# ---- a server without UIDPLUS: EXPUNGE ----------------------------------------------
+# dovecot told to announce no UIDPLUS after the login (imap_capability)
+echo "imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+" \
+	>>"$LAB_DOVECOT_CONFIG"
+lab_dovecot_stop && lab_dovecot_start
+fresh_server 4
+c=$(iconf nouidplus)
+fetch "$c" -vv
+is "$rc" 0 "no UIDPLUS: exit 0"
+is "$(grep -c '> a[0-9]* EXPUNGE$' "$LAB_TMP/err").$(grep -c 'UID EXPUNGE' "$LAB_TMP/err")" "1.0" \
+	"no UIDPLUS: one plain EXPUNGE, no UID EXPUNGE"
+is "$(server_count)" 0 "no UIDPLUS: the folder is empty"
+ok "no UIDPLUS: every message once" same_as_orig "$LAB_TMP/nouidplus/mail/new"
 
 done_testing
