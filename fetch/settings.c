@@ -35,7 +35,7 @@ static const struct opt {
 	{ "forward", OPT_FORWARD, "[ADDR:]PORT|unix:PATH",
 	  "forward ADDR:PORT (127.0.0.1) or a unix socket to the POP3 server, for your uid only" },
 	{ "quiet", OPT_QUIET, NULL, "errors only" },
-	{ "verbose", OPT_VERBOSE, NULL, "say what happens (twice: POP3 commands too)" },
+	{ "verbose", OPT_VERBOSE, NULL, "say what happens (twice: POP3 or IMAP commands too)" },
 	{ "help", OPT_HELP, NULL, "this text" },
 	{ "version", OPT_VERSION, NULL, "the version" },
 };
@@ -53,7 +53,7 @@ void settings_usage(FILE *f)
 			 opts[i].name, opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
 		fprintf(f, "  %-26s %s\n", left + (opts[i].id < 256 ? 0 : 1), opts[i].help);
 	}
-	fprintf(f, "\nThe POP3 password comes from password_file or password_command in roam.conf.\n");
+	fprintf(f, "\nThe server password comes from password_file or password_command in roam.conf.\n");
 }
 
 static bool set_deliver(struct settings *s, const char *kind, const char *arg,
