@@ -88,6 +88,12 @@ ok "keep: the first run delivers each message once" same_as_orig "$LAB_TMP/keep/
 is "$(server_count)" 10 "keep: the messages stay on the server"
 fetch "$c"
 is "$rc" 1 "keep: the second run delivers nothing (exit 1)"
+is "$(find "$LAB_MAILDIR/cur" "$LAB_MAILDIR/new" -type f -name '*:2,*S*' | wc -l)" 0 \
+	"keep: no message got \\Seen (EXAMINE, BODY.PEEK)"
+fetch "$c" --check
+account="imap:INBOX:$LAB_POP3_USER@$LAB_POP3_HOST:$IMAP_PORT via $LAB_SSH_USER@$LAB_SSH_HOST:$LAB_SSH_PORT"
+is "$rc.$(cat "$LAB_TMP/out")" "1.10 messages (0 new, 0 octets) for $account" \
+	"keep: --check counts 10 messages, none new (exit 1)"
 lab_fill_mailbox 3 && server_digests >"$LAB_TMP/orig"
 fetch "$c"
 is "$rc" 0 "keep: 3 new messages: exit 0"
