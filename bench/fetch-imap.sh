@@ -166,9 +166,11 @@ make_set() {
 	chmod 0600 "$dir"/*
 }
 
-# an emptied folder, the set linked in under new names: dovecot gives new UIDs
+# an emptied folder (expunged through dovecot, so that its index forgets the
+# keep-mode runs' messages), the set linked in under new names: new UIDs
 fill() {
 	make_set
+	doveadm -c "$LAB_DOVECOT_CONFIG" expunge -u "$LAB_POP3_USER" mailbox INBOX all 2>/dev/null
 	rm -f "$LAB_MAILDIR"/new/* "$LAB_MAILDIR"/cur/*
 	perl -e 'my ($from, $to, $tag) = @ARGV;
 		opendir my $d, $from or die "$from: $!\n";

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "imap_conn.h"
@@ -214,7 +215,7 @@ static bool imap_fetch(struct mailbox *mb, const struct mailbox_msg *msg, mailbo
 		return imap_fail(m, st == ST_NO ? MAILBOX_FAULT_REFUSED : MAILBOX_FAULT_PROTOCOL, e,
 			    "refused (server: %s)", imap_shown(m, buf));
 	if (!w.got)
-		return imap_fail(m, MAILBOX_FAULT_REFUSED, e, "no such message any more (expunged by "
+		return imap_fail(m, MAILBOX_FAULT_GONE, e, "no such message any more (expunged by "
 			    "another client?)");
 	return true;
 }
@@ -298,9 +299,70 @@ static unsigned long imap_commands(const struct mailbox *mb)
 	return ((const struct imap *)mb)->commands;
 }
 
+static double seconds_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* without IDLE: the time passes, then the caller lists again (NOOP-free:
+ * the next UID FETCH shows what is new) */
+static int pause_for(double until, const volatile sig_atomic_t *stop)
+{
+	while (!*stop && seconds_now() < until) {
+		struct timespec t = { 0, 200 * 1000 * 1000 };
+
+		nanosleep(&t, NULL);
+	}
+	return *stop ? 0 : 1;
+}
+
+/* RFC 2177: IDLE until an EXISTS (new mail) or the time is up, then DONE */
+static int imap_wait(struct mailbox *mb, int seconds, const volatile sig_atomic_t *stop,
+		     struct roam_error *e)
+{
+	struct imap *m = (struct imap *)mb;
+	double until = seconds_now() + seconds;
+	char line[32];
+	enum status st;
+	int news = 0;
+
+	if (!m->idle)
+		return pause_for(until, stop);
+	imap_begin(m, "IDLE", 0);
+	snprintf(line, sizeof(line), "a%lu IDLE", ++m->tag);
+	if (!imap_send_line(m, line, e) || !imap_read_line(m, e))
+		return -1;
+	if (m->line[0] != '+')
+		return imap_fail(m, MAILBOX_FAULT_PROTOCOL, e, "no continuation (server: %s)",
+				 imap_shown(m, (char[201]){ 0 })), -1;
+	while (!news && !*stop && seconds_now() < until) {
+		if (!imap_readable(m, 1000))
+			continue;
+		imap_begin(m, "IDLE", 0);	/* a line once begun must end in time */
+		if (!imap_read_line(m, e))
+			return -1;
+		if (strncmp(m->line, "* ", 2))
+			return imap_fail(m, MAILBOX_FAULT_PROTOCOL, e, "unexpected reply `%s'",
+					 imap_shown(m, (char[201]){ 0 })), -1;
+		if (!imap_untagged_line(m, e))
+			return -1;
+		news = strstr(m->line, " EXISTS") != NULL;
+	}
+	imap_begin(m, "IDLE", 0);
+	if (!imap_send_line(m, "DONE", e) || !imap_response(m, &st, e))
+		return -1;
+	if (st != ST_OK)
+		return imap_fail(m, MAILBOX_FAULT_PROTOCOL, e, "refused (server: %s)",
+				 imap_shown(m, (char[201]){ 0 })), -1;
+	return news;
+}
+
 const struct mailbox_ops mailbox_imap = {
 	.name = "imap", .label = "IMAP", .default_port = 143,
 	.open = imap_open, .list = imap_list, .plan = imap_plan, .fetch = imap_fetch,
 	.remove = imap_remove, .prove = imap_prove, .close = imap_close, .fault = imap_fault,
-	.commands = imap_commands,
+	.commands = imap_commands, .wait = imap_wait,
 };

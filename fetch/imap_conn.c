@@ -39,7 +39,8 @@ bool imap_fail(struct imap *m, enum mailbox_fault f, struct roam_error *e, const
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	m->code = f;
-	if (f != MAILBOX_FAULT_REFUSED && f != MAILBOX_FAULT_AUTH && f != MAILBOX_FAULT_IN_USE)
+	if (f != MAILBOX_FAULT_REFUSED && f != MAILBOX_FAULT_AUTH && f != MAILBOX_FAULT_IN_USE &&
+	    f != MAILBOX_FAULT_GONE)
 		m->broken = true;	/* out of step with the server */
 	return roam_error_set(e, "IMAP %s: %s", m->what, msg);
 }
@@ -369,15 +370,22 @@ static bool untagged(struct imap *m, on_fetch fetch, void *arg, struct fetch_ite
 		return true;
 	}
 	if (!strncasecmp(p, "CAPABILITY ", 11)) {
-		for (const char *w = p + 10; w && w < end; w = strchr(w + 1, ' '))
+		for (const char *w = p + 10; w && w < end; w = strchr(w + 1, ' ')) {
 			if (!strncasecmp(w, " UIDPLUS", 8) && (w + 8 == end || w[8] == ' '))
 				m->uidplus = true;
+			if (!strncasecmp(w, " IDLE", 5) && (w + 5 == end || w[5] == ' '))
+				m->idle = true;
+		}
 		return true;
 	}
 	if (imap_number(&p, end, (unsigned long)-1, &n) && p < end && *p == ' ') {
 		p++;
 		if ((size_t)(end - p) == 6 && !strncasecmp(p, "EXISTS", 6)) {
 			m->exists = n;
+			return true;
+		}
+		if ((size_t)(end - p) == 7 && !strncasecmp(p, "EXPUNGE", 7)) {
+			m->exists -= m->exists > 0;
 			return true;
 		}
 		if ((size_t)(end - p) >= 7 && !strncasecmp(p, "FETCH (", 7)) {
@@ -524,3 +532,34 @@ bool imap_connect(struct imap *m, struct roam_error *e)
 	return true;
 }
 
+
+bool imap_send_line(struct imap *m, const char *line, struct roam_error *e)
+{
+	char buf[256];
+	int n = snprintf(buf, sizeof(buf), "%s\r\n", line);
+
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return imap_fail(m, MAILBOX_FAULT_LOCAL, e, "line too long");
+	roam_debug("> %s", line);
+	m->commands++;
+	return send_all(m, buf, (size_t)n, e);
+}
+
+bool imap_readable(struct imap *m, int ms)
+{
+	struct pollfd pfd = { .fd = m->fd, .events = POLLIN };
+
+	return m->in_pos < m->in_len || poll(&pfd, 1, ms) > 0;
+}
+
+bool imap_untagged_line(struct imap *m, struct roam_error *e)
+{
+	struct fetch_items none = { 0 };
+
+	return untagged(m, NULL, NULL, &none, e);
+}
+
+bool imap_response(struct imap *m, enum status *st, struct roam_error *e)
+{
+	return response(m, NULL, NULL, NULL, st, e);
+}

@@ -30,7 +30,7 @@ struct imap {
 	struct mailbox_opts o;
 	int fd;
 	enum mailbox_fault code;
-	bool broken, selected, uidplus;
+	bool broken, selected, uidplus, idle;
 	unsigned long tag, commands;
 	char in[16384];
 	size_t in_pos, in_len;
@@ -93,5 +93,14 @@ bool imap_command(struct imap *m, const char *what, const char *verb, const char
  * protocol error */
 bool imap_command_ok(struct imap *m, const char *what, const char *verb, const char *s1,
 		     on_fetch fetch, void *arg, struct fetch_items *proto, struct roam_error *e);
+
+/* --watch (IDLE) pieces: the line as it is (CRLF added); whether a reply
+ * byte is there within ms; one untagged line (in m->line) taken into account
+ * (EXISTS, EXPUNGE), the literals ending it read; every reply up to the
+ * tagged one of the last command */
+bool imap_send_line(struct imap *m, const char *line, struct roam_error *e);
+bool imap_readable(struct imap *m, int ms);
+bool imap_untagged_line(struct imap *m, struct roam_error *e);
+bool imap_response(struct imap *m, enum status *st, struct roam_error *e);
 
 #endif

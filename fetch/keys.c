@@ -51,6 +51,8 @@ static const struct roam_key fetch_keys[] = {
 	{ .name = "forward_idle_timeout", .type = ROAM_T_INT, .def = "600", .min = 1,
 	  .max = 86400,
 	  .help = "--forward: seconds a connection may move no byte before it is closed" },
+	{ .name = "watch_interval", .type = ROAM_T_INT, .def = "60", .min = 5, .max = 1740,
+	  .help = "--watch: seconds between POP3 polls; with IMAP, how long one IDLE lasts before it is renewed" },
 	{ .name = "state_dir", .type = ROAM_T_STRING, .def = "~/.local/state/roam",
 	  .help = "where the delivered-UIDL record and the account lock live" },
 };

@@ -24,6 +24,7 @@ int mailbox_exit_code(enum mailbox_fault f)
 		return FETCH_EXIT_AUTH;
 	case MAILBOX_FAULT_REFUSED:
 	case MAILBOX_FAULT_TIMEOUT:
+	case MAILBOX_FAULT_GONE:	/* run.c skips it: never an exit by itself */
 		return FETCH_EXIT_ERROR;	/* fetchmail: server error or timeout */
 	case MAILBOX_FAULT_IN_USE:
 		return FETCH_EXIT_LOCKBUSY;

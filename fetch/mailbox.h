@@ -16,6 +16,7 @@
 #ifndef ROAM_FETCH_MAILBOX_H
 #define ROAM_FETCH_MAILBOX_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -31,6 +32,8 @@ enum mailbox_fault {
 	MAILBOX_FAULT_IN_USE,		/* another client holds the maildrop ([IN-USE]) */
 	MAILBOX_FAULT_DELIVERY,		/* the sink stopped the transfer */
 	MAILBOX_FAULT_LOCAL,		/* out of memory */
+	MAILBOX_FAULT_GONE,		/* fetch: the message left the server after the
+					 * listing (another client): the session is fine */
 };
 
 struct mailbox_opts {
@@ -87,6 +90,14 @@ struct mailbox_ops {
 	enum mailbox_fault (*fault)(const struct mailbox *m);
 	/* commands sent so far (the round trips, for the report) */
 	unsigned long (*commands)(const struct mailbox *m);
+	/* --watch: waits on the open session up to seconds for news (IMAP
+	 * IDLE), looking at *stop at least once a second: 1 when the folder
+	 * changed or may have, 0 when the time ran out or *stop was set, -1 + e
+	 * (and fault) when the session broke. NULL: the protocol cannot wait
+	 * (a POP3 maildrop is fixed for its session): the caller closes the
+	 * session and polls. */
+	int (*wait)(struct mailbox *m, int seconds, const volatile sig_atomic_t *stop,
+		    struct roam_error *e);
 };
 
 struct mailbox {

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "deliver.h"
@@ -180,6 +181,96 @@ static int fetch_main(struct settings *s, struct roam_error *e)
 	return code;
 }
 
+/* --watch: the session, its transport and its dialer closed; the transport's
+ * verdict may replace a code that only says "the connection broke" */
+static int close_session(struct fetch *f, int code, struct roam_error *e)
+{
+	code = finish(f, code, e);
+	if (f->dialer)
+		f->dialer->ops->close(f->dialer, "roam-fetch reconnects");
+	f->dialer = NULL;
+	return code;
+}
+
+/* a retry cannot cure these: the login, the configuration, local files, the lock */
+static bool watch_fatal(int code)
+{
+	return code == FETCH_EXIT_AUTH || code == FETCH_EXIT_SYNTAX || code == FETCH_EXIT_IOERR ||
+	       code == FETCH_EXIT_LOCKBUSY;
+}
+
+static void watch_pause(int seconds)
+{
+	for (int i = 0; i < 5 * seconds && !stop_flag; i++)
+		nanosleep(&(struct timespec){ 0, 200 * 1000 * 1000 }, NULL);
+}
+
+/* one --watch round: the session opened when there is none, a fetch, then
+ * the wait for news (IMAP IDLE on the session; POP3: closed, a pause).
+ * 0, or the exit code of a failure with e */
+static int watch_round(struct fetch *f, struct roam_error *e)
+{
+	struct settings *s = f->s;
+	struct run_stats st = { 0 };
+	int code;
+
+	if (!f->mailbox && (code = connect_mailbox(f, s->protocol, e)) != 0)
+		return code;
+	struct run_ctx rc = {
+		.mailbox = f->mailbox, .target = f->target, .uidls = f->uidls,
+		.account = s->account, .keep = s->keep, .stop = &stop_flag,
+		.max_message_size = s->max_message_size,
+	};
+	code = fetch_run(&rc, &st, e);
+	if (code == FETCH_EXIT_MAIL)
+		report(s, &st, f->mailbox->ops->commands(f->mailbox), s->protocol->label);
+	if (code != FETCH_EXIT_MAIL && code != FETCH_EXIT_NOMAIL)
+		return code;
+	if (stop_flag)
+		return 0;
+	if (!s->protocol->wait) {
+		code = close_session(f, FETCH_EXIT_NOMAIL, e);
+		watch_pause(s->watch_interval);
+		return code == FETCH_EXIT_NOMAIL ? 0 : code;
+	}
+	if (f->mailbox->ops->wait(f->mailbox, s->watch_interval, &stop_flag, e) < 0)
+		return mailbox_exit_code(f->mailbox->ops->fault(f->mailbox));
+	return 0;
+}
+
+/* --watch: rounds until SIGTERM; a broken session (the laptop roamed, the
+ * server restarted) is opened again after 1, 2, 4 … 300 s; only what a retry
+ * cannot cure ends it */
+static int watch_main(struct settings *s, struct roam_error *e)
+{
+	struct fetch f = { .s = s, .lock_fd = -1 };
+	int code, backoff = 0;
+
+	if ((code = prepare_local(&f, e)) == 0)
+		roam_info("%s: watching (%s)", s->account, s->protocol->wait ? "IMAP IDLE" : "polling");
+	while (!code && !stop_flag) {
+		if ((code = watch_round(&f, e)) == 0) {
+			backoff = 0;
+			continue;
+		}
+		code = close_session(&f, code, e);
+		if (watch_fatal(code) || stop_flag)
+			break;
+		backoff = backoff ? (backoff < 150 ? 2 * backoff : 300) : 1;
+		roam_warn("%s: trying again in %d s", e->msg, backoff);
+		e->msg[0] = '\0';
+		code = 0;
+		watch_pause(backoff);
+	}
+	if (stop_flag && !watch_fatal(code)) {
+		code = FETCH_EXIT_MAIL;		/* stopped by a signal, as --forward */
+		e->msg[0] = '\0';
+	}
+	close_session(&f, FETCH_EXIT_MAIL, e);
+	release(&f);
+	return code;
+}
+
 /* A core dump would hold the POP3 password (issue 14, item 11): none is
  * written, and the process is not dumpable (no ptrace by other processes of
  * the user, /proc/PID owned by root). An MDA regains both through exec. */
@@ -224,7 +315,7 @@ int main(int argc, char **argv)
 	}
 	install_signals();
 	e.msg[0] = '\0';
-	code = s.forward ? forward_main(&s, &e) : fetch_main(&s, &e);
+	code = s.forward ? forward_main(&s, &e) : s.watch ? watch_main(&s, &e) : fetch_main(&s, &e);
 	if (code != FETCH_EXIT_MAIL && code != FETCH_EXIT_NOMAIL && e.msg[0])
 		roam_err("%s", e.msg);
 	ssh_global_exit();

@@ -245,6 +245,13 @@ static int fetch_one(struct run *r, size_t idx, struct roam_error *e)
 		code = mailbox_exit_code(f);
 		deliver_abort(r->cur);
 		r->cur = NULL;
+		/* another client removed it after the listing: nothing to deliver,
+		 * nothing to delete, the session still in step */
+		if (f == MAILBOX_FAULT_GONE) {
+			roam_notice("%s: skipped", e->msg);
+			e->msg[0] = '\0';
+			return 0;
+		}
 		if (f == MAILBOX_FAULT_DELIVERY) {
 			*e = r->sink_err;
 			code = r->sink_code;

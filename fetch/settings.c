@@ -16,7 +16,7 @@ extern const struct roam_section roam_fetch_keys;
 enum opt_id {
 	OPT_CONFIG = 'c', OPT_KEEP = 'k', OPT_QUIET = 'q', OPT_VERBOSE = 'v',
 	OPT_HELP = 'h', OPT_VERSION = 'V',
-	OPT_MAILDIR = 256, OPT_MBOX, OPT_MDA, OPT_CHECK, OPT_FORWARD,
+	OPT_MAILDIR = 256, OPT_MBOX, OPT_MDA, OPT_CHECK, OPT_FORWARD, OPT_WATCH,
 };
 
 /* one table: getopt's options and the --help text come from it */
@@ -32,6 +32,7 @@ static const struct opt {
 	{ "mbox", OPT_MBOX, "FILE", "deliver into the mbox FILE" },
 	{ "mda", OPT_MDA, "CMD", "deliver to CMD's stdin (sh -c); exit 0 means delivered" },
 	{ "check", OPT_CHECK, NULL, "only count the messages not yet delivered" },
+	{ "watch", OPT_WATCH, NULL, "keep fetching: IMAP IDLE, POP3 every watch_interval s; until SIGTERM" },
 	{ "forward", OPT_FORWARD, "[ADDR:]PORT|unix:PATH",
 	  "forward ADDR:PORT (127.0.0.1) or a unix socket to the POP3 server, for your uid only" },
 	{ "quiet", OPT_QUIET, NULL, "errors only" },
@@ -44,7 +45,7 @@ enum { N_OPTS = sizeof(opts) / sizeof(opts[0]) };
 void settings_usage(FILE *f)
 {
 	fprintf(f, "usage: roam-fetch [-c FILE] [-k] [--maildir DIR | --mbox FILE | --mda CMD]\n"
-		   "                  [--check] [-q | -v] [--forward [ADDR:]PORT|unix:PATH]\n\n");
+		   "                  [--check | --watch] [-q | -v] [--forward [ADDR:]PORT|unix:PATH]\n\n");
 	for (size_t i = 0; i < N_OPTS; i++) {
 		char left[40];
 
@@ -81,6 +82,7 @@ static bool apply_opt(struct settings *s, int id, const char *arg, struct roam_e
 	case OPT_MDA:		return set_deliver(s, "mda", arg, e);
 	case OPT_CHECK:		s->check = true; return true;
 	case OPT_FORWARD:	s->forward = arg; return true;
+	case OPT_WATCH:		s->watch = true; return true;
 	case OPT_QUIET:		s->verbosity = -1; return true;
 	case OPT_VERBOSE:	s->verbosity = s->verbosity < 0 ? 1 : s->verbosity + 1; return true;
 	case OPT_HELP:		s->help = true; return true;
@@ -120,6 +122,8 @@ bool settings_parse_args(struct settings *s, int argc, char **argv, struct roam_
 		return roam_error_set(e, "unexpected argument `%s' (try --help)", argv[optind]);
 	if (s->forward && (s->check || s->keep_set || s->deliver_opt))
 		return roam_error_set(e, "--forward takes no --check, --keep or delivery option");
+	if (s->watch && (s->check || s->forward))
+		return roam_error_set(e, "--watch takes no --check or --forward");
 	return true;
 }
 
@@ -228,6 +232,7 @@ static bool fill(struct settings *s, const struct roam_conf *c, struct roam_erro
 	s->timeout = s->ssh.timeout = (int)roam_conf_int(c, "fetch", "timeout");
 	s->max_message_size = (unsigned long long)roam_conf_int(c, "fetch", "max_message_size");
 	s->forward_idle_timeout = (int)roam_conf_int(c, "fetch", "forward_idle_timeout");
+	s->watch_interval = (int)roam_conf_int(c, "fetch", "watch_interval");
 	s->pipelining = roam_conf_bool(c, "fetch", "pipelining");
 	s->password_file = conf_copy(c, "password_file", true);
 	s->password_command = conf_copy(c, "password_command", false);

@@ -20,6 +20,7 @@ struct settings {
 	const char *deliver_opt;	/* "maildir:DIR" etc. from --maildir/--mbox/--mda */
 	char *deliver_buf;
 	const char *forward;		/* --forward [ADDR:]PORT | unix:PATH */
+	bool watch;			/* --watch */
 	bool help, version;
 
 	/* from the file, after the command line */
@@ -41,6 +42,7 @@ struct settings {
 	bool pipelining;		/* RFC 2449, when the server offers it */
 	unsigned long long max_message_size;
 	int forward_idle_timeout;
+	int watch_interval;		/* --watch: POP3 poll, IMAP IDLE renewal (s) */
 };
 
 /* Parses argv; false + e on a usage error (FETCH_EXIT_SYNTAX). */

@@ -14,6 +14,8 @@
 #   long-line      (any content) SELECT is followed by a 10000-octet untagged line
 #   no-uidvalidity (any content) SELECT says no UIDVALIDITY
 #   drip           "UID SECONDS": that body goes out one octet per SECONDS
+#   gone           "UID": listed, but its UID FETCH finds nothing (another client
+#                  expunged it in between)
 # Every command is appended to DIR/log (LOGIN's arguments left out); a UID
 # STORE +FLAGS (\Deleted) and UID EXPUNGE remove the file.
 import os
@@ -98,7 +100,8 @@ class Session(socketserver.StreamRequestHandler):
                 self.send(tag + b" OK fetched\r\n")
             elif rest.upper().startswith(b"UID FETCH "):
                 uid = int(rest.split(b" ")[2])
-                if uid in msgs:
+                gone = knob("gone")
+                if uid in msgs and not (gone and int(gone[0]) == uid):
                     if not self.body(tag, uid, msgs[uid]):
                         return
                 else:

@@ -3,7 +3,8 @@
 #
 # roam-fetch protocol = imap against an IMAP server that breaks the rules
 # (tests/lab/fetch-fakeimap.py, behind the lab's real sshd), for faults no real
-# server produces on demand: a body literal cut short (exit 2, the message not
+# server produces on demand: a message gone between listing and fetch (skipped,
+# the run goes on), a body literal cut short (exit 2, the message not
 # delivered, then fetched once by the next run), a body labelled with another
 # UID and an endless reply line (exit 4), no UIDVALIDITY (exit 4), a dripped
 # body (exit 7 within its deadline), a body over max_message_size (exit 4).
@@ -35,7 +36,7 @@ fake_start() {
 # their LF forms' digests in $LAB_TMP/orig
 box() {
 	local i n=$1 bytes=${2:-600}
-	rm -rf "$FAKE"/box/* "$FAKE/log" "$FAKE"/{cut,wrong-uid,long-line,no-uidvalidity,drip} "$LAB_TMP/lf"
+	rm -rf "$FAKE"/box/* "$FAKE/log" "$FAKE"/{cut,wrong-uid,long-line,no-uidvalidity,drip,gone} "$LAB_TMP/lf"
 	mkdir -p "$LAB_TMP/lf"
 	for ((i = 1; i <= n; i++)); do
 		{
@@ -81,6 +82,20 @@ fetch "$c"
 is "$rc" 0 "the next run, body whole: exit 0"
 is "$(got cut)" "$(cat "$LAB_TMP/orig")" "the next run: every message once (1 not again)"
 is "$(left)" 0 "the next run: the folder is empty"
+
+# ---- a message another client expunged between the listing and its fetch ----------
+box 3
+echo 2 >"$FAKE/gone"
+c=$(iconf gone)
+fetch "$c" -v
+is "$rc" 0 "message 2 gone before its fetch: the run goes on (exit 0)"
+like "$(cat "$LAB_TMP/err")" "IMAP UID FETCH 2: no such message any more .*: skipped" \
+	"gone: a notice says it was skipped"
+is "$(got gone | wc -l)" 2 "gone: the other two delivered"
+rm -f "$FAKE/gone"
+fetch "$c"
+is "$rc.$(got gone | wc -l)" "0.3" "gone: once it is back, the next run delivers it (3, each once)"
+is "$(got gone)" "$(cat "$LAB_TMP/orig")" "gone: every message once, byte for byte"
 
 # ---- a body for another UID ---------------------------------------------------------
 box 2
