@@ -17,6 +17,11 @@
 #   second roam-fetch imap row deletes (UID STORE \Deleted + UID EXPUNGE).
 #   Each figure is the median of BENCH_RUNS runs (3), every run on a freshly
 #   filled folder (new UIDs) with fresh client state.
+#   Then the push latency of roam-fetch --watch (IMAP IDLE): BENCH_ARRIVALS (50)
+#   messages appended to the server's folder one at a time, each timed from
+#   the start of its append (lab_fill_mailbox) to its file in the Maildir: median, max
+#   (the goal of issue 18: at most 1 s). No peer: mbsync has no IDLE, and
+#   getmail6 idles only with one process per folder and no durable record.
 #
 # Usage: bench/fetch-imap.sh (as root, after make; make bench-fetch-imap).
 # BENCH_MIX replaces the mix (bench/fetch-mix SPECs).
@@ -26,6 +31,7 @@ set -u
 . "$ROAM_TOP/tests/lab/lib.sh"
 MIX=${BENCH_MIX:-500x2k-50k 30x100k-2m}
 RUNS=${BENCH_RUNS:-3}
+ARRIVALS=${BENCH_ARRIVALS:-50}
 FETCH=$ROAM_BUILD/roam-fetch
 
 [ "$(id -u)" = 0 ] || { echo "bench/fetch-imap: run as root (private sshd and dovecot)" >&2; exit 1; }
@@ -217,3 +223,27 @@ row "roam-fetch pop3, same mailbox" roam-pop3
 row "mbsync 1.4 (Tunnel ssh -W)" mbsync
 row "getmail6 (ssh -L)" getmail
 row "roam-fetch imap, deleting (UID EXPUNGE)" roam-imap-delete
+
+# ---- push latency: roam-fetch --watch over IMAP IDLE -------------------------------
+doveadm -c "$LAB_DOVECOT_CONFIG" expunge -u "$LAB_POP3_USER" mailbox INBOX all 2>/dev/null
+rm -f "$LAB_MAILDIR"/new/* "$LAB_MAILDIR"/cur/*
+maildir
+rm -rf "$LAB_TMP/state"
+"$FETCH" -c "$(roamconf imap no)" --watch --maildir "$DISK/Maildir" 2>"$LAB_TMP/watch.log" &
+watch_pid=$!
+sleep 1
+lat=()
+for ((i = 1; i <= ARRIVALS; i++)); do
+	t0=$(now)
+	lab_fill_mailbox 1 100
+	for ((j = 0; j < 1000; j++)); do
+		[ "$(find "$DISK/Maildir/new" -type f | wc -l)" -ge "$i" ] && break
+		sleep 0.005
+	done
+	lat+=("$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.0f", (b - a) * 1000 }')")
+done
+kill -TERM "$watch_pid"
+wait "$watch_pid"
+printf '%s\n' "${lat[@]}" | sort -n >"$LAB_TMP/lat"
+printf 'roam-fetch --watch (IMAP IDLE), %s arrivals one at a time: median %s ms, max %s ms (goal: at most 1000)\n' \
+	"$ARRIVALS" "$(median <"$LAB_TMP/lat")" "$(tail -n1 "$LAB_TMP/lat")"

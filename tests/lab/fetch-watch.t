@@ -7,7 +7,8 @@
 # the functional bound is 10 s), the ssh connection killed under it is
 # reopened with backoff and the next message still arrives, SIGTERM ends it
 # with status 0 and nothing left behind; a bad password ends it at once
-# (exit 3, no retry loop); POP3 polls every watch_interval seconds.
+# (exit 3, no retry loop); POP3 polls every watch_interval seconds; the
+# contrib user unit passes systemd-analyze verify --user.
 set -u
 . "$ROAM_TOP/tests/lab/lib.sh"
 . "$ROAM_TOP/tests/lab/fetch-lib.sh"
@@ -116,5 +117,25 @@ ok "POP3 --watch: a new message is delivered by the next poll (watch_interval = 
 term "$pid"
 is "$rc" 0 "POP3 --watch: SIGTERM ends it with status 0"
 is "$(server_count)" 0 "POP3 --watch: the server is empty"
+
+# ---- contrib/roam-fetch-watch.user-unit, as systemd --user takes it --------------
+if command -v systemd-analyze >/dev/null; then
+	unit=$ROAM_TOP/contrib/roam-fetch-watch.user-unit
+	ud=$LAB_TMP/unit
+	mkdir -p "$ud/run" "$ud/man/man1" "$ud/man/man5"
+	chmod 0700 "$ud/run"
+	ln -s "$ROAM_TOP/man/roam-fetch.1" "$ud/man/man1/"
+	ln -s "$ROAM_TOP/man/roam.conf.5" "$ud/man/man5/"
+	like "$(sed -n 's/^ExecStart=//p' "$unit")" '^/usr/local/bin/roam-fetch --watch$' \
+		"the user unit runs roam-fetch --watch"
+	# the installed path replaced by this build's binary, the man pages by the tree's
+	sed "s,^ExecStart=/usr/local/bin/roam-fetch,ExecStart=$FETCH," "$unit" >"$ud/roam-fetch.service"
+	out=$(MANPATH=$ud/man XDG_RUNTIME_DIR=$ud/run systemd-analyze verify --user \
+		"$ud/roam-fetch.service" 2>&1)
+	is "$?:$out" "0:" "systemd-analyze verify --user: no complaint about the user unit"
+else
+	skip "the user unit verified" "no systemd-analyze"
+	skip "the user unit verified" "no systemd-analyze"
+fi
 
 done_testing
