@@ -233,6 +233,28 @@ fetch "$c"
 is "$rc" 0 "the neutral keys alone (server_host, server_port, server_user): exit 0"
 is "$(server_count)" 0 "the neutral keys alone: the mail is fetched"
 
+# ---- under valgrind: no errors, no leaks (keep mode, then deleting) ---------------------
+sanitized=$(ldd "$FETCH" 2>/dev/null | grep -o libasan || true)
+if [ -n "$sanitized" ]; then
+	skip "IMAP under valgrind" "ASan build: it checks itself"
+	skip "IMAP under valgrind" "ASan build: it checks itself"
+elif command -v valgrind >/dev/null; then
+	fresh_server 12
+	vg() {
+		timeout 300 valgrind -q --error-exitcode=99 --leak-check=full \
+			--errors-for-leak-kinds=definite --track-fds=no "$FETCH" "$@" \
+			>"$LAB_TMP/vg.out" 2>"$LAB_TMP/vg.err" && rc=0 || rc=$?
+		[ "$rc" = 0 ] || diag "$(head -c 3000 "$LAB_TMP/vg.err")"
+	}
+	vg -c "$(iconf vg keep=yes)"
+	is "$rc" 0 "IMAP under valgrind, keep mode: exit 0, no memory errors or leaks"
+	vg -c "$(iconf vg keep=no)"
+	is "$rc.$(server_count)" "1.0" "IMAP under valgrind, deleting: exit 1 (none new), clean, folder emptied"
+else
+	skip "IMAP under valgrind" "valgrind missing"
+	skip "IMAP under valgrind" "valgrind missing"
+fi
+
 # ---- a server without UIDPLUS: EXPUNGE ----------------------------------------------
 # dovecot told to announce no UIDPLUS after the login (imap_capability)
 echo "imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+" \
