@@ -5,7 +5,7 @@
 # sshd on 127.0.0.1: fetch into a Maildir and an mbox byte for byte, removed
 # by \Deleted + UID EXPUNGE; keep mode across runs (nothing twice); a
 # UIDVALIDITY change (doveadm, then dovecot's index and uidlist deleted) with
-# nothing delivered twice or lost; kill -9 trials; a bad login (exit 3), a bad
+# nothing delivered twice or lost; kill -9 trials into a Maildir and an mbox; a bad login (exit 3), a bad
 # folder (exit 7, named), no IMAP server (exit 2), ssh_command as the
 # transport, a server without UIDPLUS (EXPUNGE), the pop3_* aliases and their
 # conflicts (exit 5).
@@ -14,6 +14,7 @@ set -u
 . "$ROAM_TOP/tests/lab/fetch-lib.sh"
 fetch_test_init
 TRIALS=${ROAM_FETCH_IMAP_TRIALS:-8}
+MBOX_TRIALS=${ROAM_FETCH_IMAP_MBOX_TRIALS:-4}
 
 # imap_start: the lab's dovecot also speaks IMAP, on $IMAP_PORT
 imap_start() {
@@ -167,9 +168,38 @@ kill_trial() {
 for ((i = 1; i <= TRIALS; i++)); do
 	ok "kill -9 trial $i: every message delivered exactly once, server emptied" kill_trial "$i"
 done
+# the same into an mbox (a batch holds it locked; the keys are marker lines):
+# killed while the mbox grows, then a run to the end
+mbox_trial() {
+	local name=mbox$1 c k pid mb
+	fresh_server 200 8000 || return 1
+	mb=$LAB_TMP/$name/inbox
+	c=$(iconf "$name" deliver="mbox:$mb")
+	for k in 1 2 3; do
+		"$FETCH" -c "$c" 2>/dev/null &
+		pid=$!
+		for ((j = 0; j < 2000; j++)); do
+			[ -s "$mb" ] || ! kill -0 "$pid" 2>/dev/null && break
+			sleep 0.01
+		done
+		sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
+		kill -9 "$pid" 2>/dev/null && [ "$(server_count)" -gt 0 ] && echo >>"$LAB_TMP/midrun"
+		wait "$pid" 2>/dev/null
+		[ "$(server_count)" -gt 0 ] || break
+	done
+	fetch "$c"
+	[ "$rc" = 0 ] || [ "$rc" = 1 ] || { echo "final run: exit $rc"; return 1; }
+	mbox_split "$mb" "$LAB_TMP/$name/split"
+	same_as_orig "$LAB_TMP/$name/split" || return 1
+	[ "$(server_count)" = 0 ] || { echo "$(server_count) left on the server"; return 1; }
+}
+for ((i = 1; i <= MBOX_TRIALS; i++)); do
+	ok "mbox kill -9 trial $i: every message delivered exactly once, server emptied" mbox_trial "$i"
+done
 midrun=$(wc -l <"$LAB_TMP/midrun")
-note "$midrun kills of $((3 * TRIALS)) hit a run with mail still on the server"
-ok "most kills hit a run mid-way ($midrun of up to $((3 * TRIALS)))" [ "$midrun" -ge "$TRIALS" ]
+all=$((3 * (TRIALS + MBOX_TRIALS)))
+note "$midrun kills of $all hit a run with mail still on the server"
+ok "most kills hit a run mid-way ($midrun of up to $all)" [ "$midrun" -ge $((TRIALS + MBOX_TRIALS)) ]
 
 # ---- the other transport: ssh_command (OpenSSH's ssh -W) ---------------------------
 sshcfg=$LAB_TMP/ssh_config
