@@ -18,7 +18,7 @@ struct rank {			/* identical copies seen so far: UIDL, digest, length */
 };
 
 struct dups {
-	const struct pop3_listing *l;
+	const struct mailbox_listing *l;
 	bool *has;		/* per listing index */
 	char **keys;		/* per listing index, from dups_key */
 	size_t count;
@@ -28,13 +28,13 @@ struct dups {
 
 static int by_uidl(const void *a, const void *b)
 {
-	const struct pop3_msg *const *x = a, *const *y = b;
+	const struct mailbox_msg *const *x = a, *const *y = b;
 	int c = strcmp((*x)->uidl, (*y)->uidl);
 
 	return c ? c : ((*x)->num > (*y)->num) - ((*x)->num < (*y)->num);
 }
 
-static void warn_group(const struct pop3_msg *const *g, size_t n, size_t *warned)
+static void warn_group(const struct mailbox_msg *const *g, size_t n, size_t *warned)
 {
 	if ((*warned)++ >= DUPS_WARN_MAX)
 		return;
@@ -44,7 +44,7 @@ static void warn_group(const struct pop3_msg *const *g, size_t n, size_t *warned
 }
 
 /* marks every message of a run of equal UIDLs in the sorted s */
-static size_t mark(struct dups *d, const struct pop3_msg **s, size_t n)
+static size_t mark(struct dups *d, const struct mailbox_msg **s, size_t n)
 {
 	size_t warned = 0;
 
@@ -63,9 +63,9 @@ static size_t mark(struct dups *d, const struct pop3_msg **s, size_t n)
 	return d->count;
 }
 
-bool dups_find(const struct pop3_listing *l, struct dups **out)
+bool dups_find(const struct mailbox_listing *l, struct dups **out)
 {
-	const struct pop3_msg **sorted = NULL;
+	const struct mailbox_msg **sorted = NULL;
 	struct dups *d = NULL;
 
 	*out = NULL;

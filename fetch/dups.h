@@ -28,7 +28,7 @@ struct dups;
 /* The messages of l whose UIDL another message of l has too. *out is NULL
  * when there are none; false when memory runs out. Warns once per shared UIDL
  * (the first few). */
-bool dups_find(const struct pop3_listing *l, struct dups **out);
+bool dups_find(const struct mailbox_listing *l, struct dups **out);
 
 /* false for any idx when d is NULL */
 bool dups_has(const struct dups *d, size_t idx);

@@ -1,7 +1,7 @@
 # fetch/ — roam-fetch: ssh transport, POP3 by libcurl, CLI, --forward.
 # Delivery, the UIDL record and the lock come from fetch/fetch-store.mk.
 FETCH_CORE := fetch/ssh.c fetch/hostkey.c fetch/pump.c fetch/transport.c fetch/pop3.c fetch/pop3_pipe.c fetch/pop3_reply.c fetch/listing.c \
-	fetch/run.c fetch/dups.c fetch/secret.c fetch/settings.c fetch/forward.c fetch/forward_listen.c fetch/peer.c fetch/keys.c
+	fetch/mailbox.c fetch/run.c fetch/dups.c fetch/secret.c fetch/settings.c fetch/forward.c fetch/forward_listen.c fetch/peer.c fetch/keys.c
 
 
 PROGRAMS += roam-fetch

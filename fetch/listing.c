@@ -53,7 +53,7 @@ void listing_show(const char *raw, size_t len, char *out)
 	escape(raw, len, out, 0x20);
 }
 
-static struct pop3_msg *find_msg(struct pop3_listing *l, unsigned long num)
+static struct mailbox_msg *find_msg(struct mailbox_listing *l, unsigned long num)
 {
 	size_t lo = 0, hi = l->n;
 
@@ -70,10 +70,10 @@ static struct pop3_msg *find_msg(struct pop3_listing *l, unsigned long num)
 	return NULL;
 }
 
-bool listing_add_uidl(struct pop3_listing *l, const char *line, size_t len)
+bool listing_add_uidl(struct mailbox_listing *l, const char *line, size_t len)
 {
 	char uidl[LISTING_KEY_MAX + 1];
-	struct pop3_msg *grown;
+	struct mailbox_msg *grown;
 	unsigned long num;
 	size_t at, ulen;
 	bool odd;
@@ -88,18 +88,18 @@ bool listing_add_uidl(struct pop3_listing *l, const char *line, size_t len)
 	if (!(grown = realloc(l->msgs, (l->n + 1) * sizeof(*grown))))
 		return false;
 	l->msgs = grown;
-	grown[l->n] = (struct pop3_msg){ .num = num, .uidl = strdup(uidl), .escaped = odd };
+	grown[l->n] = (struct mailbox_msg){ .num = num, .uidl = strdup(uidl), .escaped = odd };
 	if (!grown[l->n].uidl)
 		return false;
 	l->n++;
 	return true;
 }
 
-bool listing_add_size(struct pop3_listing *l, const char *line, size_t len)
+bool listing_add_size(struct mailbox_listing *l, const char *line, size_t len)
 {
 	unsigned long num, size;
 	size_t at, end;
-	struct pop3_msg *m;
+	struct mailbox_msg *m;
 
 	if (!parse_number(line, len, &num, &at) || !num || at >= len || line[at] != ' ' ||
 	    !parse_number(line + at + 1, len - at - 1, &size, &end) || at + 1 + end != len)
@@ -109,10 +109,13 @@ bool listing_add_size(struct pop3_listing *l, const char *line, size_t len)
 	return true;
 }
 
-void listing_free(struct pop3_listing *l)
+void listing_free(struct mailbox_listing *l)
 {
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
 		free(l->msgs[i].uidl);
+		free(l->msgs[i].alt);
+	}
 	free(l->msgs);
-	*l = (struct pop3_listing){ 0 };
+	free(l->epoch);
+	*l = (struct mailbox_listing){ 0 };
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * listing.h — a POP3 maildrop's listing (UIDL, then LIST), parsed strictly.
+ * listing.h — a mailbox's listing (mailbox.h), every protocol's: for POP3
+ * (UIDL, then LIST), parsed strictly here.
  *
  * A message number is decimal digits only, at least 1 ("-5" or "+5" is a
  * protocol error, never 2^64-5), and numbers rise through the listing. A
@@ -22,16 +23,24 @@ enum {
 	LISTING_MESSAGES_MAX = 1000000,			/* more is a broken server */
 };
 
-struct pop3_msg {
-	unsigned long num;		/* message number in this session */
-	unsigned long size;		/* octets, from LIST */
-	char *uidl;			/* from UIDL, escaped (see above) */
+struct mailbox_msg {
+	unsigned long num;		/* POP3: message number in this session; IMAP: UID */
+	unsigned long size;		/* octets, from LIST (IMAP: RFC822.SIZE) */
+	char *uidl;			/* the record key: the UIDL, escaped (see above);
+					 * IMAP: "UIDVALIDITY.UID" */
 	bool escaped;			/* the server's UIDL had bytes outside 0x21-0x7e */
+	/* IMAP: a second record key from the message itself ("mid.DIGEST.SIZE"
+	 * of its Message-ID header), NULL when it has none: what matches it
+	 * once the epoch changed (run.c); POP3: NULL */
+	char *alt;
 };
 
-struct pop3_listing {
-	struct pop3_msg *msgs;
+struct mailbox_listing {
+	struct mailbox_msg *msgs;
 	size_t n;
+	/* IMAP: "imap-uidvalidity.V"; the uidl keys hold only while the record
+	 * has this key (run.c); POP3: NULL, the keys hold for ever */
+	char *epoch;
 };
 
 /* Writes raw's escaped form (at most 3 * len + 1 bytes with the NUL) into out;
@@ -43,12 +52,12 @@ void listing_show(const char *raw, size_t len, char *out);
 
 /* One line of the UIDL reply, without its CRLF ("NUM UIDL"; may hold NULs):
  * false when it is malformed or out of order. */
-bool listing_add_uidl(struct pop3_listing *l, const char *line, size_t len);
+bool listing_add_uidl(struct mailbox_listing *l, const char *line, size_t len);
 
 /* One line of the LIST reply ("NUM SIZE"): the size of that message; false when
  * malformed. A number UIDL did not list is ignored. */
-bool listing_add_size(struct pop3_listing *l, const char *line, size_t len);
+bool listing_add_size(struct mailbox_listing *l, const char *line, size_t len);
 
-void listing_free(struct pop3_listing *l);
+void listing_free(struct mailbox_listing *l);
 
 #endif

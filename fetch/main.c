@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "deliver.h"
@@ -17,7 +18,7 @@
 #include "forward.h"
 #include "lock.h"
 #include "log.h"
-#include "pop3.h"
+#include "mailbox.h"
 #include "run.h"
 #include "secret.h"
 #include "settings.h"
@@ -54,7 +55,7 @@ struct fetch {
 	char *password;
 	struct dialer *dialer;		/* the libssh2 session, or ssh_command */
 	struct transport *transport;
-	struct pop3 *pop3;
+	struct mailbox *mailbox;	/* the protocol session (mailbox.h) */
 };
 
 /* local things first: a busy lock or a bad target costs no connection */
@@ -80,7 +81,9 @@ static int prepare_local(struct fetch *f, struct roam_error *e)
 	return f->password ? 0 : code;
 }
 
-static int connect_pop3(struct fetch *f, struct roam_error *e)
+/* the stream to the server, its local socket (transport.h), and the
+ * protocol's session on it, not yet logged in */
+static int connect_mailbox(struct fetch *f, const struct mailbox_ops *ops, struct roam_error *e)
 {
 	struct settings *s = f->s;
 	struct stream *stream;
@@ -93,16 +96,18 @@ static int connect_pop3(struct fetch *f, struct roam_error *e)
 		return FETCH_EXIT_SOCKET;
 	if (!(f->transport = transport_start(f->dialer, stream, e)))
 		return FETCH_EXIT_SOCKET;
-	struct pop3_opts po = {
+	struct mailbox_opts mo = {
 		.socket_path = transport_path(f->transport), .user = s->pop3_user,
 		.password = f->password, .timeout = s->timeout, .pipelining = s->pipelining,
+		.folder = s->folder, .keep = s->keep || s->check,
 	};
-	if (!(f->pop3 = pop3_new(&po, e)))
+	if (!(f->mailbox = ops->open(&mo, e)))
 		return FETCH_EXIT_PROTOCOL;
 	return 0;
 }
 
-static void report(const struct settings *s, const struct run_stats *st, unsigned long cmds)
+static void report(const struct settings *s, const struct run_stats *st, unsigned long cmds,
+		   const char *label)
 {
 	if (s->check) {
 		if (s->verbosity >= 0)
@@ -111,23 +116,24 @@ static void report(const struct settings *s, const struct run_stats *st, unsigne
 		return;
 	}
 	roam_info("%s: %zu on the server, %zu delivered (%llu octets), %zu deleted, "
-		  "%zu delivered before, %zu over max_message_size, %lu POP3 commands", s->account,
+		  "%zu delivered before, %zu over max_message_size, %lu %s commands", s->account,
 		  st->listed, st->delivered, st->delivered_bytes, st->deleted, st->recorded_before,
-		  st->too_big, cmds);
+		  st->too_big, cmds, label);
 }
 
-/* QUIT (commits the DELEs) and close; the transport's fate decides a code
- * that only says "the connection broke" */
+/* the session's close (POP3 QUIT commits the DELEs); the transport's fate
+ * decides a code that only says "the connection broke" */
 static int finish(struct fetch *f, int code, struct roam_error *e)
 {
 	struct roam_error terr = { "" };
 	int tcode;
 
-	pop3_close(f->pop3);
-	f->pop3 = NULL;
+	if (f->mailbox)
+		f->mailbox->ops->close(f->mailbox);
+	f->mailbox = NULL;
 	if ((tcode = transport_stop(f->transport, &terr)) != 0) {
 		if (code != FETCH_EXIT_MAIL && code != FETCH_EXIT_NOMAIL) {
-			*e = terr;	/* the root cause of libcurl's error */
+			*e = terr;	/* the root cause of the session's error */
 			code = tcode;
 		} else {
 			roam_warn("%s", terr.msg);
@@ -139,7 +145,8 @@ static int finish(struct fetch *f, int code, struct roam_error *e)
 
 static void release(struct fetch *f)
 {
-	pop3_close(f->pop3);
+	if (f->mailbox)
+		f->mailbox->ops->close(f->mailbox);
 	transport_stop(f->transport, NULL);
 	if (f->dialer)
 		f->dialer->ops->close(f->dialer, "roam-fetch done");
@@ -156,18 +163,110 @@ static int fetch_main(struct settings *s, struct roam_error *e)
 	struct run_stats st = { 0 };
 	int code;
 
-	if ((code = prepare_local(&f, e)) == 0 && (code = connect_pop3(&f, e)) == 0) {
+	const struct mailbox_ops *ops = s->protocol;
+
+	if ((code = prepare_local(&f, e)) == 0 && (code = connect_mailbox(&f, ops, e)) == 0) {
 		struct run_ctx rc = {
-			.pop3 = f.pop3, .target = f.target, .uidls = f.uidls, .account = s->account,
+			.mailbox = f.mailbox, .target = f.target, .uidls = f.uidls, .account = s->account,
 			.keep = s->keep, .check = s->check, .stop = &stop_flag,
 			.max_message_size = s->max_message_size,
 		};
 		code = fetch_run(&rc, &st, e);
-		unsigned long cmds = pop3_commands(f.pop3);
+		unsigned long cmds = f.mailbox->ops->commands(f.mailbox);
 		code = finish(&f, code, e);
 		if (code == FETCH_EXIT_MAIL || code == FETCH_EXIT_NOMAIL)
-			report(s, &st, cmds);
+			report(s, &st, cmds, ops->label);
 	}
+	release(&f);
+	return code;
+}
+
+/* --watch: the session, its transport and its dialer closed; the transport's
+ * verdict may replace a code that only says "the connection broke" */
+static int close_session(struct fetch *f, int code, struct roam_error *e)
+{
+	code = finish(f, code, e);
+	if (f->dialer)
+		f->dialer->ops->close(f->dialer, "roam-fetch reconnects");
+	f->dialer = NULL;
+	return code;
+}
+
+/* a retry cannot cure these: the login, the configuration, local files, the lock */
+static bool watch_fatal(int code)
+{
+	return code == FETCH_EXIT_AUTH || code == FETCH_EXIT_SYNTAX || code == FETCH_EXIT_IOERR ||
+	       code == FETCH_EXIT_LOCKBUSY;
+}
+
+static void watch_pause(int seconds)
+{
+	for (int i = 0; i < 5 * seconds && !stop_flag; i++)
+		nanosleep(&(struct timespec){ 0, 200 * 1000 * 1000 }, NULL);
+}
+
+/* one --watch round: the session opened when there is none, a fetch, then
+ * the wait for news (IMAP IDLE on the session; POP3: closed, a pause).
+ * 0, or the exit code of a failure with e */
+static int watch_round(struct fetch *f, struct roam_error *e)
+{
+	struct settings *s = f->s;
+	struct run_stats st = { 0 };
+	int code;
+
+	if (!f->mailbox && (code = connect_mailbox(f, s->protocol, e)) != 0)
+		return code;
+	struct run_ctx rc = {
+		.mailbox = f->mailbox, .target = f->target, .uidls = f->uidls,
+		.account = s->account, .keep = s->keep, .stop = &stop_flag,
+		.max_message_size = s->max_message_size,
+	};
+	code = fetch_run(&rc, &st, e);
+	if (code == FETCH_EXIT_MAIL)
+		report(s, &st, f->mailbox->ops->commands(f->mailbox), s->protocol->label);
+	if (code != FETCH_EXIT_MAIL && code != FETCH_EXIT_NOMAIL)
+		return code;
+	if (stop_flag)
+		return 0;
+	if (!s->protocol->wait) {
+		code = close_session(f, FETCH_EXIT_NOMAIL, e);
+		watch_pause(s->watch_interval);
+		return code == FETCH_EXIT_NOMAIL ? 0 : code;
+	}
+	if (f->mailbox->ops->wait(f->mailbox, s->watch_interval, &stop_flag, e) < 0)
+		return mailbox_exit_code(f->mailbox->ops->fault(f->mailbox));
+	return 0;
+}
+
+/* --watch: rounds until SIGTERM; a broken session (the laptop roamed, the
+ * server restarted) is opened again after 1, 2, 4 … 300 s; only what a retry
+ * cannot cure ends it */
+static int watch_main(struct settings *s, struct roam_error *e)
+{
+	struct fetch f = { .s = s, .lock_fd = -1 };
+	int code, backoff = 0;
+
+	if ((code = prepare_local(&f, e)) == 0)
+		roam_info("%s: watching (%s)", s->account, s->protocol->wait ? "IMAP IDLE" : "polling");
+	while (!code && !stop_flag) {
+		if ((code = watch_round(&f, e)) == 0) {
+			backoff = 0;
+			continue;
+		}
+		code = close_session(&f, code, e);
+		if (watch_fatal(code) || stop_flag)
+			break;
+		backoff = backoff ? (backoff < 150 ? 2 * backoff : 300) : 1;
+		roam_warn("%s: trying again in %d s", e->msg, backoff);
+		e->msg[0] = '\0';
+		code = 0;
+		watch_pause(backoff);
+	}
+	if (stop_flag && !watch_fatal(code)) {
+		code = FETCH_EXIT_MAIL;		/* stopped by a signal, as --forward */
+		e->msg[0] = '\0';
+	}
+	close_session(&f, FETCH_EXIT_MAIL, e);
 	release(&f);
 	return code;
 }
@@ -216,7 +315,7 @@ int main(int argc, char **argv)
 	}
 	install_signals();
 	e.msg[0] = '\0';
-	code = s.forward ? forward_main(&s, &e) : fetch_main(&s, &e);
+	code = s.forward ? forward_main(&s, &e) : s.watch ? watch_main(&s, &e) : fetch_main(&s, &e);
 	if (code != FETCH_EXIT_MAIL && code != FETCH_EXIT_NOMAIL && e.msg[0])
 		roam_err("%s", e.msg);
 	ssh_global_exit();

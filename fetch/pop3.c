@@ -1,4 +1,34 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * pop3.c — mailbox_pop3 (mailbox.h): one POP3 session over a local socket
+ * (see transport.h): libcurl connects and logs in (CURLOPT_CONNECT_ONLY), then
+ * pop3_pipe.c speaks every command on that connection through
+ * curl_easy_send/recv.
+ *
+ * When the server's CAPA (asked after the login) says PIPELINING (RFC 2449),
+ * UIDL and LIST go out together, RETRs of the plan (pop3_plan) are sent ahead
+ * — up to 100 in flight, and 4 MiB of what LIST said beyond the first — and
+ * DELEs are sent without waiting for their replies, which are read with the
+ * next ones; a DELE goes out only when the caller asks (after the message
+ * is recorded). Without PIPELINING, or with pipelining = no, one command at a
+ * time, each reply read before the next command goes out.
+ *
+ * A body ends at its "." line, checked here (pop3_reply.h): a connection that
+ * closes before it is an error, never a short message. Dot-stuffing is undone;
+ * bodies arrive exactly as the message was stored, with CRLF line ends.
+ * Deletions take effect at QUIT, which pop3_close sends when the session is
+ * alive, after reading every reply still in flight.
+ *
+ * libcurl 7.88 ignores CURL_SOCKOPT_ALREADY_CONNECTED, so it cannot be handed
+ * the stream: it connects to transport.h's AF_UNIX socket instead (the
+ * protocol-neutral opening main.c does for every protocol). Before pop3_pipe
+ * spoke RETR, libcurl did not check the "." line either, and a body had to
+ * wait for the server's next answer as its proof; now a body is trusted once
+ * pop3_retr returns: the "." line was seen (a connection that closes before it
+ * is an error). Until then the message is being written (deliver_begin/write);
+ * a RETR that fails aborts it, and the next run fetches it again: never a
+ * truncated message, never a loss.
+ */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,9 +36,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include "exits.h"
 #include "log.h"
-#include "pop3.h"
+#include "mailbox.h"
 #include "pop3_pipe.h"
 
 enum {
@@ -17,9 +46,10 @@ enum {
 };
 
 struct pop3 {
+	struct mailbox base;		/* first: a struct mailbox * is a struct pop3 * */
 	CURL *curl;
 	struct pop3_pipe *pipe;
-	int code;
+	enum mailbox_fault code;
 	int timeout;
 	bool want_pipelining;		/* pop3_opts.pipelining */
 	bool pipelining;		/* …and the server's CAPA says PIPELINING */
@@ -29,13 +59,13 @@ struct pop3 {
 	bool timed_out;
 	char last_reply[256];		/* libcurl's last status line, for messages */
 	/* what the caller will retrieve, in order (pop3_plan) */
-	struct pop3_msg_ref *plan;
+	struct mailbox_ref *plan;
 	size_t plan_n, plan_next;
 	/* the reply being read */
-	struct pop3_listing *listing;
+	struct mailbox_listing *listing;
 	bool listing_sizes;
 	char bad_line[3 * 80 + 1];
-	pop3_sink sink;
+	mailbox_sink sink;
 	void *sink_arg;
 };
 
@@ -102,29 +132,31 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t len, void *a
 	return 0;
 }
 
-static int login_exit_code(const struct pop3 *p, CURLcode rc)
+static enum mailbox_fault login_fault(const struct pop3 *p, CURLcode rc)
 {
 	if (strstr(p->last_reply, "[IN-USE]"))
-		return FETCH_EXIT_LOCKBUSY;	/* another client has the maildrop */
+		return MAILBOX_FAULT_IN_USE;	/* another client has the maildrop */
 	switch (rc) {
 	case CURLE_LOGIN_DENIED:
-		return FETCH_EXIT_AUTH;
+		return MAILBOX_FAULT_AUTH;
 	case CURLE_OPERATION_TIMEDOUT:
-		return FETCH_EXIT_ERROR;
+		return MAILBOX_FAULT_TIMEOUT;
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_SEND_ERROR:
 	case CURLE_RECV_ERROR:
 	case CURLE_GOT_NOTHING:
-		return FETCH_EXIT_SOCKET;
+		return MAILBOX_FAULT_SOCKET;
 	case CURLE_WEIRD_SERVER_REPLY:
 		/* a -ERR reply is the server's error; anything else is garbage */
-		return p->last_reply[0] == '-' ? FETCH_EXIT_ERROR : FETCH_EXIT_PROTOCOL;
+		return p->last_reply[0] == '-' ? MAILBOX_FAULT_REFUSED : MAILBOX_FAULT_PROTOCOL;
 	default:
-		return FETCH_EXIT_PROTOCOL;
+		return MAILBOX_FAULT_PROTOCOL;
 	}
 }
 
-struct pop3 *pop3_new(const struct pop3_opts *o, struct roam_error *e)
+static void pop3_close(struct mailbox *m);
+
+static struct mailbox *pop3_open(const struct mailbox_opts *o, struct roam_error *e)
 {
 	struct pop3 *p = calloc(1, sizeof(*p));
 	CURL *h;
@@ -134,7 +166,8 @@ struct pop3 *pop3_new(const struct pop3_opts *o, struct roam_error *e)
 		roam_error_set(e, "curl_easy_init failed");
 		return NULL;
 	}
-	p->code = FETCH_EXIT_PROTOCOL;
+	p->base.ops = &mailbox_pop3;
+	p->code = MAILBOX_FAULT_PROTOCOL;
 	p->timeout = o->timeout;
 	p->want_pipelining = o->pipelining;
 	/* libcurl connects and logs in (greeting, CAPA, SASL or USER/PASS) and
@@ -155,10 +188,10 @@ struct pop3 *pop3_new(const struct pop3_opts *o, struct roam_error *e)
 	    curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug) ||
 	    curl_easy_setopt(h, CURLOPT_DEBUGDATA, p)) {
 		roam_error_set(e, "libcurl lacks POP3 or unix socket support");
-		pop3_close(p);
+		pop3_close(&p->base);
 		return NULL;
 	}
-	return p;
+	return &p->base;
 }
 
 static bool login(struct pop3 *p, struct roam_error *e)
@@ -171,11 +204,11 @@ static bool login(struct pop3 *p, struct roam_error *e)
 	if (rc == CURLE_OK)
 		return (p->pipe = pipe_new(p->curl, p->timeout, e)) != NULL;
 	if (rc == CURLE_ABORTED_BY_CALLBACK && p->timed_out) {
-		p->code = FETCH_EXIT_ERROR;
+		p->code = MAILBOX_FAULT_TIMEOUT;
 		return roam_error_set(e, "POP3 login: not done within %.0f s (twice timeout): "
 				      "the server is too slow", p->allowed);
 	}
-	p->code = login_exit_code(p, rc);
+	p->code = login_fault(p, rc);
 	return roam_error_set(e, "POP3 login: %s%s%s%s", curl_easy_strerror(rc),
 			      p->last_reply[0] ? " (server: " : "", p->last_reply,
 			      p->last_reply[0] ? ")" : "");
@@ -188,8 +221,8 @@ static bool failed(struct pop3 *p, const char *what, bool read_ok, struct roam_e
 		p->code = pipe_code(p->pipe);
 		return false;
 	}
-	p->code = strstr(pipe_last_reply(p->pipe), "[IN-USE]") ? FETCH_EXIT_LOCKBUSY
-								: FETCH_EXIT_ERROR;
+	p->code = strstr(pipe_last_reply(p->pipe), "[IN-USE]") ? MAILBOX_FAULT_IN_USE
+								: MAILBOX_FAULT_REFUSED;
 	return roam_error_set(e, "POP3 %s: refused (server: %s)", what, pipe_last_reply(p->pipe));
 }
 
@@ -213,7 +246,7 @@ static bool await(struct pop3 *p, const char *verb, unsigned long num, struct ro
 	}
 	if (c || !verb)
 		return true;
-	p->code = FETCH_EXIT_PROTOCOL;
+	p->code = MAILBOX_FAULT_PROTOCOL;
 	return roam_error_set(e, "POP3 %s %lu: never sent", verb, num);
 }
 
@@ -287,18 +320,19 @@ static bool read_listing(struct pop3 *p, const char *verb, struct roam_error *e)
 	p->listing_sizes = !strcmp(verb, "LIST");
 	p->bad_line[0] = '\0';
 	ok = pipe_read(p->pipe, on_listing, p, &st, e);
-	if (!ok && pipe_code(p->pipe) == FETCH_EXIT_DELIVERY) {
-		p->code = FETCH_EXIT_PROTOCOL;
+	if (!ok && pipe_code(p->pipe) == MAILBOX_FAULT_DELIVERY) {
+		p->code = MAILBOX_FAULT_PROTOCOL;
 		return roam_error_set(e, "POP3 %s: malformed reply line `%s'", verb, p->bad_line);
 	}
 	return ok && st == REPLY_OK ? true : failed(p, verb, ok, e);
 }
 
-bool pop3_list(struct pop3 *p, struct pop3_listing *l, struct roam_error *e)
+static bool pop3_list(struct mailbox *m, struct mailbox_listing *l, struct roam_error *e)
 {
+	struct pop3 *p = (struct pop3 *)m;
 	bool ok;
 
-	*l = (struct pop3_listing){ 0 };
+	*l = (struct mailbox_listing){ 0 };
 	if (!p->pipe && !(login(p, e) && capabilities(p, e)))
 		return false;
 	p->listing = l;
@@ -310,17 +344,15 @@ bool pop3_list(struct pop3 *p, struct pop3_listing *l, struct roam_error *e)
 		     send_cmd(p, "LIST", 0, PIPE_LINES, 0, e) && read_listing(p, "LIST", e);
 	p->listing = NULL;
 	if (!ok)
-		pop3_listing_free(l);
+		listing_free(l);
 	return ok;
 }
 
-void pop3_listing_free(struct pop3_listing *l)
+static bool pop3_plan(struct mailbox *m, const struct mailbox_ref *msgs, size_t n,
+		      struct roam_error *e)
 {
-	listing_free(l);
-}
+	struct pop3 *p = (struct pop3 *)m;
 
-bool pop3_plan(struct pop3 *p, const struct pop3_msg_ref *msgs, size_t n, struct roam_error *e)
-{
 	free(p->plan);
 	p->plan = NULL;
 	p->plan_n = p->plan_next = 0;
@@ -362,7 +394,7 @@ static bool top_up(struct pop3 *p, unsigned long num, bool *has_num, struct roam
 		p->plan_next++;
 	while (p->pipelining && p->plan_next < p->plan_n && n < WINDOW_RETR &&
 	       (n == 0 || octets + p->plan[p->plan_next].size <= WINDOW_OCTETS)) {
-		const struct pop3_msg_ref *m = &p->plan[p->plan_next++];
+		const struct mailbox_ref *m = &p->plan[p->plan_next++];
 
 		if (!send_cmd(p, "RETR", m->num, PIPE_BODY, m->size, e))
 			return false;
@@ -380,9 +412,11 @@ static bool on_body(void *arg, const char *data, size_t len)
 	return p->sink(p->sink_arg, data, len);
 }
 
-bool pop3_retr(struct pop3 *p, unsigned long num, unsigned long size, pop3_sink sink,
-	       void *arg, struct roam_error *e)
+static bool pop3_retr(struct mailbox *m, const struct mailbox_msg *msg, mailbox_sink sink,
+		      void *arg, struct roam_error *e)
 {
+	struct pop3 *p = (struct pop3 *)m;
+	unsigned long num = msg->num, size = msg->size;
 	enum reply_status st;
 	bool has_num, ok;
 	char what[32];
@@ -397,8 +431,8 @@ bool pop3_retr(struct pop3 *p, unsigned long num, unsigned long size, pop3_sink 
 	p->sink = sink;
 	p->sink_arg = arg;
 	ok = pipe_read(p->pipe, on_body, p, &st, e);
-	if (!ok && pipe_code(p->pipe) == FETCH_EXIT_DELIVERY) {
-		p->code = FETCH_EXIT_DELIVERY;
+	if (!ok && pipe_code(p->pipe) == MAILBOX_FAULT_DELIVERY) {
+		p->code = MAILBOX_FAULT_DELIVERY;
 		return roam_error_set(e, "%s: delivery stopped the transfer", what);
 	}
 	if (!ok || st != REPLY_OK)
@@ -406,32 +440,34 @@ bool pop3_retr(struct pop3 *p, unsigned long num, unsigned long size, pop3_sink 
 	return top_up(p, num + 1, &has_num, e);	/* keeps the pipe full meanwhile */
 }
 
-bool pop3_dele(struct pop3 *p, unsigned long num, struct roam_error *e)
+static bool pop3_dele(struct mailbox *m, const struct mailbox_msg *msg, struct roam_error *e)
 {
+	struct pop3 *p = (struct pop3 *)m;
+	unsigned long num = msg->num;
+
 	/* pipelined, its reply is read with the next ones (await, pop3_close) */
 	if (p->pipelining)
 		return send_cmd(p, "DELE", num, PIPE_STATUS, 0, e);
 	return command(p, "DELE", num, PIPE_STATUS, NULL, NULL, e);
 }
 
-bool pop3_sync(struct pop3 *p, struct roam_error *e)
+static bool pop3_sync(struct mailbox *m, struct roam_error *e)
 {
+	struct pop3 *p = (struct pop3 *)m;
+
 	return !p->pipe || await(p, NULL, 0, e);
 }
 
-int pop3_exit_code(const struct pop3 *p)
+static enum mailbox_fault pop3_fault(const struct mailbox *m)
 {
-	return p->code;
+	return ((const struct pop3 *)m)->code;
 }
 
-unsigned long pop3_commands(const struct pop3 *p)
+static unsigned long pop3_commands(const struct mailbox *m)
 {
+	const struct pop3 *p = (const struct pop3 *)m;
+
 	return p->login_commands + (p->pipe ? pipe_commands(p->pipe) : 0);
-}
-
-bool pop3_pipelining(const struct pop3 *p)
-{
-	return p->pipelining;
 }
 
 /* QUIT, whose +OK commits the DELEs, after every reply still in flight (the
@@ -446,8 +482,10 @@ static void quit(struct pop3 *p)
 		roam_warn("%s", e.msg);
 }
 
-void pop3_close(struct pop3 *p)
+static void pop3_close(struct mailbox *m)
 {
+	struct pop3 *p = (struct pop3 *)m;
+
 	if (!p)
 		return;
 	quit(p);
@@ -461,3 +499,10 @@ void pop3_close(struct pop3 *p)
 	free(p->plan);
 	free(p);
 }
+
+const struct mailbox_ops mailbox_pop3 = {
+	.name = "pop3", .label = "POP3", .default_port = 110,
+	.open = pop3_open, .list = pop3_list, .plan = pop3_plan, .fetch = pop3_retr,
+	.remove = pop3_dele, .prove = pop3_sync, .close = pop3_close, .fault = pop3_fault,
+	.commands = pop3_commands,
+};

@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "exits.h"
+#include "mailbox.h"
 #include "listing.h"
 #include "log.h"
 #include "pop3_pipe.h"
@@ -21,7 +21,7 @@ struct pop3_pipe {
 	curl_socket_t fd;
 	int timeout;
 	bool broken;
-	int code;
+	enum mailbox_fault code;
 	unsigned long commands;
 	char last_reply[3 * 80 + 1];
 	/* commands not yet taken by the socket */
@@ -67,7 +67,7 @@ struct pop3_pipe *pipe_new(CURL *h, int timeout, struct roam_error *e)
 	pp->h = h;
 	pp->fd = fd;
 	pp->timeout = timeout;
-	pp->code = FETCH_EXIT_PROTOCOL;
+	pp->code = MAILBOX_FAULT_PROTOCOL;
 	return pp;
 }
 
@@ -80,7 +80,7 @@ void pipe_free(struct pop3_pipe *pp)
 	free(pp);
 }
 
-static bool fail(struct pop3_pipe *pp, int code)
+static bool fail(struct pop3_pipe *pp, enum mailbox_fault code)
 {
 	pp->broken = true;
 	pp->code = code;
@@ -98,7 +98,7 @@ static bool flush(struct pop3_pipe *pp, const char *what, struct roam_error *e)
 			return true;
 		if (rc != CURLE_OK)
 			return roam_error_set(e, "POP3 %s: cannot send: %s", what,
-					      curl_easy_strerror(rc)), fail(pp, FETCH_EXIT_SOCKET);
+					      curl_easy_strerror(rc)), fail(pp, MAILBOX_FAULT_SOCKET);
 		memmove(pp->out, pp->out + n, pp->out_len - n);
 		pp->out_len -= n;
 	}
@@ -139,12 +139,12 @@ bool pipe_send(struct pop3_pipe *pp, const char *verb, unsigned long num,
 		char *out = realloc(pp->out, cap);
 
 		if (!out)
-			return roam_error_set(e, "out of memory"), fail(pp, FETCH_EXIT_IOERR);
+			return roam_error_set(e, "out of memory"), fail(pp, MAILBOX_FAULT_LOCAL);
 		pp->out = out;
 		pp->out_cap = cap;
 	}
 	if (!queue_cmd(pp, &c))
-		return roam_error_set(e, "out of memory"), fail(pp, FETCH_EXIT_IOERR);
+		return roam_error_set(e, "out of memory"), fail(pp, MAILBOX_FAULT_LOCAL);
 	memcpy(pp->out + pp->out_len, line, (size_t)n);
 	pp->out_len += (size_t)n;
 	pp->commands++;
@@ -178,7 +178,7 @@ static bool timed_out(struct pop3_pipe *pp, const struct pipe_cmd *c, struct roa
 	roam_error_set(e, "POP3 %s: not done within %.0f s (timeout, plus 1 s per KiB): the "
 		       "server is too slow", what, pp->timeout + (double)c->octets / FLOOR_RATE +
 		       (c->kind == PIPE_LINES ? (double)pp->received / FLOOR_RATE : 0));
-	return fail(pp, FETCH_EXIT_ERROR);
+	return fail(pp, MAILBOX_FAULT_TIMEOUT);
 }
 
 /* one recv into in[], waiting (and writing) within c's deadline */
@@ -200,10 +200,10 @@ static bool fill(struct pop3_pipe *pp, const struct pipe_cmd *c, struct roam_err
 		}
 		if (rc == CURLE_OK)
 			return roam_error_set(e, "POP3 %s: the server closed the connection",
-					      what), fail(pp, FETCH_EXIT_SOCKET);
+					      what), fail(pp, MAILBOX_FAULT_SOCKET);
 		if (rc != CURLE_AGAIN)
 			return roam_error_set(e, "POP3 %s: %s", what, curl_easy_strerror(rc)),
-			       fail(pp, FETCH_EXIT_SOCKET);
+			       fail(pp, MAILBOX_FAULT_SOCKET);
 		if ((left = time_left(pp, c)) <= 0)
 			return timed_out(pp, c, e);
 		struct pollfd pfd = { .fd = pp->fd,
@@ -223,7 +223,7 @@ static bool malformed(struct pop3_pipe *pp, const struct pipe_cmd *c, const char
 	pipe_describe(c, what, sizeof(what));
 	listing_show(line, len < 80 ? len : 80, shown);
 	roam_error_set(e, "POP3 %s: malformed reply line `%s'", what, shown);
-	return fail(pp, FETCH_EXIT_PROTOCOL);
+	return fail(pp, MAILBOX_FAULT_PROTOCOL);
 }
 
 /* the status line, CRLF-terminated, at most REPLY_LINE_MAX octets */
@@ -278,7 +278,7 @@ static bool split_lines(struct pop3_pipe *pp, const struct pipe_cmd *c, pipe_dat
 		if (pp->line_len < 2 || pp->line[pp->line_len - 2] != '\r')
 			return malformed(pp, c, pp->line, pp->line_len - 1, e);
 		if (data && !to_handler(pp, data, arg, pp->line, pp->line_len - 2))
-			return fail(pp, FETCH_EXIT_DELIVERY);
+			return fail(pp, MAILBOX_FAULT_DELIVERY);
 		pp->line_len = 0;
 	}
 	return true;
@@ -303,7 +303,7 @@ static bool read_body(struct pop3_pipe *pp, const struct pipe_cmd *c, pipe_data 
 			if (!split_lines(pp, c, data, arg, pp->chunk, olen, e))
 				return false;
 		} else if (olen && data && !to_handler(pp, data, arg, pp->chunk, olen)) {
-			return fail(pp, FETCH_EXIT_DELIVERY);
+			return fail(pp, MAILBOX_FAULT_DELIVERY);
 		}
 	}
 	if (pp->line_len)	/* cannot be: a body ends after CRLF; kept as a guard */
@@ -350,7 +350,7 @@ const char *pipe_last_reply(const struct pop3_pipe *pp)
 	return pp->last_reply;
 }
 
-int pipe_code(const struct pop3_pipe *pp)
+enum mailbox_fault pipe_code(const struct pop3_pipe *pp)
 {
 	return pp->code;
 }

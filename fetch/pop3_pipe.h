@@ -25,6 +25,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "mailbox.h"
 #include "pop3_reply.h"
 
 enum pipe_kind {
@@ -74,8 +75,8 @@ void pipe_describe(const struct pipe_cmd *c, char *what, size_t size);
 /* the last status line (escaped for a log), "" before any */
 const char *pipe_last_reply(const struct pop3_pipe *pp);
 
-/* after a false return: the FETCH_EXIT_* it means */
-int pipe_code(const struct pop3_pipe *pp);
+/* after a false return: why (mailbox.h) */
+enum mailbox_fault pipe_code(const struct pop3_pipe *pp);
 bool pipe_broken(const struct pop3_pipe *pp);
 
 /* commands written so far */

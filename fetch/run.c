@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A body is trusted once pop3_retr returns: pop3.c saw the "." line that ends
- * it (a connection that closes before it is an error there). Until then the
- * message is being written (deliver_begin/write); a RETR that fails aborts it,
- * and the next run fetches it again: never a truncated message, never a loss.
- * (libcurl 7.88, which spoke RETR before, did not check that line, so a body
- * used to wait for the server's next answer as its proof.)
+ * The generic order of run.h over any mailbox protocol (mailbox.h): a body is
+ * trusted once the protocol's fetch returns (it saw the body's end; a
+ * connection that closes before it is an error there). Until then the
+ * message is being written (deliver_begin/write); a fetch that fails aborts
+ * it, and the next run fetches it again: never a truncated message, never a
+ * loss.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -22,13 +22,13 @@
 struct run {
 	const struct run_ctx *c;
 	struct run_stats *st;
-	const struct pop3_listing *l;
+	const struct mailbox_listing *l;
 	size_t batch[RUN_BATCH];	/* listing indexes committed, not yet durable */
 	size_t nbatch;
 	struct timespec batch_start;
 	size_t *queue;			/* recorded (before or by this run), DELE not yet sent */
 	size_t nqueue;
-	bool pop3_broken;		/* the session cannot take commands any more */
+	bool broken;			/* the session cannot take commands any more */
 	struct deliver_msg *pending;	/* retrieved whole, being committed */
 	size_t pending_idx;
 	uint64_t pending_digest;	/* of its body (dups.h) */
@@ -51,10 +51,16 @@ static double since(const struct timespec *t0)
 	return (double)(now.tv_sec - t0->tv_sec) + (now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* after the mailbox failed: the exit code its fault means */
+static int session_code(const struct run *r)
+{
+	return mailbox_exit_code(r->c->mailbox->ops->fault(r->c->mailbox));
+}
+
 static int deliver_failed(struct run *r, size_t idx, const struct roam_error *why,
 			  struct roam_error *e)
 {
-	const struct pop3_msg *msg = &r->l->msgs[idx];
+	const struct mailbox_msg *msg = &r->l->msgs[idx];
 
 	roam_error_set(e, "message %lu (%s): %s", msg->num, msg->uidl, why->msg);
 	return deliver_exit_code(r->c->target);
@@ -82,11 +88,15 @@ static int record_batch(struct run *r, struct roam_error *e)
 	if (!deliver_sync(r->c->target, e))
 		return deliver_exit_code(r->c->target);
 	roam_debug("batch of %zu durable in %.1f ms", r->nbatch, since(&t0) * 1000);
-	for (size_t i = 0; i < r->nbatch; i++)
-		if (!uidl_add(r->c->uidls, record_key(r, r->batch[i])))
+	for (size_t i = 0; i < r->nbatch; i++) {
+		const char *alt = r->l->msgs[r->batch[i]].alt;
+
+		if (!uidl_add(r->c->uidls, record_key(r, r->batch[i])) ||
+		    (alt && !uidl_add(r->c->uidls, alt)))
 			return roam_error_set(e, "cannot record UIDL %s",
 					      record_key(r, r->batch[i])),
 			       FETCH_EXIT_IOERR;
+	}
 	if (!uidl_save(r->c->uidls, e))
 		return FETCH_EXIT_IOERR;
 	deliver_recorded(r->c->target);
@@ -109,7 +119,7 @@ static bool batch_due(const struct run *r)
  * delivered again, only deleted (1). 0 to deliver it, or an exit code. */
 static int pending_is_recorded(struct run *r, struct roam_error *e)
 {
-	const struct pop3_msg *msg = &r->l->msgs[r->pending_idx];
+	const struct mailbox_msg *msg = &r->l->msgs[r->pending_idx];
 	const char *key;
 
 	if (!dups_has(r->dups, r->pending_idx))
@@ -130,7 +140,7 @@ static int pending_is_recorded(struct run *r, struct roam_error *e)
 /* the pending body is whole: deliver it, and it joins the batch */
 static int commit_pending(struct run *r, struct roam_error *e)
 {
-	const struct pop3_msg *msg = &r->l->msgs[r->pending_idx];
+	const struct mailbox_msg *msg = &r->l->msgs[r->pending_idx];
 	struct roam_error why = { "" };
 	bool ok;
 	int code;
@@ -199,7 +209,7 @@ static bool sink_write(void *arg, const char *data, size_t len)
 		}
 	}
 	if (r->cur_octets + len > r->c->max_message_size) {
-		const struct pop3_msg *msg = &r->l->msgs[r->cur_idx];
+		const struct mailbox_msg *msg = &r->l->msgs[r->cur_idx];
 
 		r->sink_code = FETCH_EXIT_PROTOCOL;
 		roam_error_set(&r->sink_err, "message %lu (%s): more than max_message_size (%llu) "
@@ -222,22 +232,32 @@ static bool sink_write(void *arg, const char *data, size_t len)
 /* RETR straight into delivery, then committed. 0 or an exit code. */
 static int fetch_one(struct run *r, size_t idx, struct roam_error *e)
 {
+	struct mailbox *mb = r->c->mailbox;
 	struct roam_error why = { "" };
 	int code;
 
 	r->cur = NULL;
 	r->cur_idx = idx;
 	r->sink_code = 0;
-	if (!pop3_retr(r->c->pop3, r->l->msgs[idx].num, r->l->msgs[idx].size, sink_write, r, e)) {
-		code = pop3_exit_code(r->c->pop3);
+	if (!mb->ops->fetch(mb, &r->l->msgs[idx], sink_write, r, e)) {
+		enum mailbox_fault f = mb->ops->fault(mb);
+
+		code = mailbox_exit_code(f);
 		deliver_abort(r->cur);
 		r->cur = NULL;
-		if (code == FETCH_EXIT_DELIVERY) {
+		/* another client removed it after the listing: nothing to deliver,
+		 * nothing to delete, the session still in step */
+		if (f == MAILBOX_FAULT_GONE) {
+			roam_notice("%s: skipped", e->msg);
+			e->msg[0] = '\0';
+			return 0;
+		}
+		if (f == MAILBOX_FAULT_DELIVERY) {
 			*e = r->sink_err;
 			code = r->sink_code;
 		}
 		/* a RETR cut short leaves the session out of step */
-		r->pop3_broken = true;
+		r->broken = true;
 		return code;
 	}
 	/* an empty body: no chunk began the message */
@@ -253,11 +273,11 @@ static int fetch_one(struct run *r, size_t idx, struct roam_error *e)
 
 static int dele(struct run *r, size_t idx, struct roam_error *e)
 {
-	if (r->c->keep || r->pop3_broken)
+	if (r->c->keep || r->broken)
 		return 0;
-	if (!pop3_dele(r->c->pop3, r->l->msgs[idx].num, e)) {
-		r->pop3_broken = true;
-		return pop3_exit_code(r->c->pop3);
+	if (!r->c->mailbox->ops->remove(r->c->mailbox, &r->l->msgs[idx], e)) {
+		r->broken = true;
+		return session_code(r);
 	}
 	r->st->deleted++;
 	return 0;
@@ -275,11 +295,19 @@ static int dele_queued(struct run *r, struct roam_error *e)
 
 /* Delivered by a run before us: recorded, or found under its key (a Maildir
  * name, an mbox marker) because that run died between deliver_sync and uidl_save. Not asked with
- * check (no target), so there such a message still counts as new. */
-static bool delivered_before(struct run *r, const char *uidl, bool *found)
+ * check (no target), so there such a message still counts as new. After an
+ * epoch change (IMAP: a new UIDVALIDITY, every UID means another message
+ * now), the uidl keys of the record mean nothing: a message whose alt key
+ * (its Message-ID and size) is recorded was delivered (*matched). */
+static bool delivered_before(struct run *r, const struct mailbox_msg *m, bool rekeyed,
+			     bool *found, bool *matched)
 {
+	const char *uidl = m->uidl;
+
 	if (uidl_contains(r->c->uidls, uidl))
 		return true;
+	if (rekeyed && m->alt && uidl_contains(r->c->uidls, m->alt))
+		return *matched = true;
 	if (!r->c->target || !deliver_seen(r->c->target, key_of(r, uidl)))
 		return false;
 	*found = true;
@@ -291,35 +319,46 @@ static bool delivered_before(struct run *r, const char *uidl, bool *found)
  * "delivered" even once the user has deleted them locally */
 static int sort_listing(struct run *r, struct roam_error *e)
 {
-	const struct pop3_listing *l = r->l;
-	size_t found = 0;
+	const struct mailbox_listing *l = r->l;
+	bool rekeyed = l->epoch && !uidl_contains(r->c->uidls, l->epoch);
+	size_t found = 0, matched = 0;
 
 	r->queue = calloc(l->n ? l->n : 1, sizeof(*r->queue));
 	if (!r->queue)
 		return roam_error_set(e, "out of memory"), FETCH_EXIT_IOERR;
 	for (size_t i = 0; i < l->n; i++) {
-		bool in_target = false;
+		bool in_target = false, by_alt = false;
 
 		/* the record cannot say which of them it means: see dups.h */
-		if (dups_has(r->dups, i) || !delivered_before(r, l->msgs[i].uidl, &in_target)) {
+		if (dups_has(r->dups, i) ||
+		    !delivered_before(r, &l->msgs[i], rekeyed, &in_target, &by_alt)) {
 			r->st->fresh++;
 			r->st->fresh_bytes += l->msgs[i].size;
 			continue;
 		}
 		r->queue[r->nqueue++] = i;	/* DELE without delivering */
-		if (in_target && !uidl_add(r->c->uidls, l->msgs[i].uidl))
+		/* with check (no target) nothing is written */
+		if ((in_target || (by_alt && r->c->target)) &&
+		    !uidl_add(r->c->uidls, l->msgs[i].uidl))
 			return roam_error_set(e, "cannot record UIDL %s", l->msgs[i].uidl),
 			       FETCH_EXIT_IOERR;
 		found += in_target;
+		matched += by_alt;
 	}
 	r->st->recorded_before = r->nqueue;
 	r->st->found_delivered = found;
-	if (found) {
+	if (found)
 		roam_info("%zu message%s already delivered (an earlier run was interrupted): "
 			  "recorded, not delivered again", found, found == 1 ? "" : "s");
-		if (!uidl_save(r->c->uidls, e))
-			return FETCH_EXIT_IOERR;
-	}
+	if (matched)
+		roam_notice("the server renumbered its messages (%s): %zu found delivered before "
+			    "by Message-ID and size, recorded under their new keys, not delivered "
+			    "again", l->epoch, matched);
+	/* the epoch joins the record with the keys it gives meaning to */
+	if (rekeyed && r->c->target && !uidl_add(r->c->uidls, l->epoch))
+		return roam_error_set(e, "cannot record %s", l->epoch), FETCH_EXIT_IOERR;
+	if ((found || (rekeyed && r->c->target)) && !uidl_save(r->c->uidls, e))
+		return FETCH_EXIT_IOERR;
 	if (r->c->target)
 		deliver_recorded(r->c->target);
 	return 0;
@@ -328,7 +367,7 @@ static int sort_listing(struct run *r, struct roam_error *e)
 /* over max_message_size by LIST: not retrieved, not deleted, said every run */
 static bool too_big(struct run *r, size_t idx)
 {
-	const struct pop3_msg *msg = &r->l->msgs[idx];
+	const struct mailbox_msg *msg = &r->l->msgs[idx];
 
 	if (msg->size <= r->c->max_message_size)
 		return false;
@@ -349,7 +388,7 @@ static bool wanted(const struct run *r, size_t i)
 /* what deliver_fresh will retrieve, in order: with pipelining, it is asked for ahead */
 static int plan(struct run *r, struct roam_error *e)
 {
-	struct pop3_msg_ref *refs = calloc(r->l->n ? r->l->n : 1, sizeof(*refs));
+	struct mailbox_ref *refs = calloc(r->l->n ? r->l->n : 1, sizeof(*refs));
 	size_t n = 0;
 	bool ok;
 
@@ -357,8 +396,8 @@ static int plan(struct run *r, struct roam_error *e)
 		return roam_error_set(e, "out of memory"), FETCH_EXIT_IOERR;
 	for (size_t i = 0; i < r->l->n; i++)
 		if (wanted(r, i))
-			refs[n++] = (struct pop3_msg_ref){ r->l->msgs[i].num, r->l->msgs[i].size };
-	ok = pop3_plan(r->c->pop3, refs, n, e);
+			refs[n++] = (struct mailbox_ref){ r->l->msgs[i].num, r->l->msgs[i].size };
+	ok = r->c->mailbox->ops->plan(r->c->mailbox, refs, n, e);
 	free(refs);
 	return ok ? 0 : FETCH_EXIT_IOERR;
 }
@@ -387,13 +426,19 @@ static int deliver_fresh(struct run *r, struct roam_error *e)
  * after the session proved the UIDL listing whole */
 static void retain(struct run *r)
 {
-	const char **uidls = calloc(r->l->n ? r->l->n : 1, sizeof(*uidls));
+	const char **uidls = calloc(2 * r->l->n + 1, sizeof(*uidls));
+	size_t n = 0;
 
 	if (!uidls)
 		return;
-	for (size_t i = 0; i < r->l->n; i++)
-		uidls[i] = r->l->msgs[i].uidl;
-	uidl_retain(r->c->uidls, uidls, r->l->n);
+	for (size_t i = 0; i < r->l->n; i++) {
+		uidls[n++] = r->l->msgs[i].uidl;
+		if (r->l->msgs[i].alt)
+			uidls[n++] = r->l->msgs[i].alt;
+	}
+	if (r->l->epoch)
+		uidls[n++] = r->l->epoch;
+	uidl_retain(r->c->uidls, uidls, n);
 	free(uidls);
 }
 
@@ -406,16 +451,18 @@ static int finish_run(struct run *r, int code, struct roam_error *e)
 	fcode = record_batch(r, code ? &later : e);
 	if (!fcode)
 		fcode = dele_queued(r, code ? &later : e);
-	/* the pipelined DELEs' replies: a refusal fails the run as in lock-step */
-	if (!fcode && !r->pop3_broken && !pop3_sync(r->c->pop3, code ? &later : e)) {
-		r->pop3_broken = true;
-		fcode = pop3_exit_code(r->c->pop3);
+	/* the replies in flight (pipelined DELEs), the deletions made final
+	 * (IMAP EXPUNGE): a refusal fails the run as in lock-step */
+	if (!fcode && !r->broken &&
+	    !r->c->mailbox->ops->prove(r->c->mailbox, code ? &later : e)) {
+		r->broken = true;
+		fcode = session_code(r);
 	}
 	if (!code)
 		code = fcode;
 	else if (fcode)
 		roam_err("%s", later.msg);
-	if (!code && !r->pop3_broken) {
+	if (!code && !r->broken) {
 		retain(r);
 		if (!uidl_save(r->c->uidls, e))
 			code = FETCH_EXIT_IOERR;
@@ -424,7 +471,7 @@ static int finish_run(struct run *r, int code, struct roam_error *e)
 }
 
 /* UIDLs outside RFC 1939's range are used escaped (listing.h): say so, once a run */
-static void warn_escaped(const struct pop3_listing *l)
+static void warn_escaped(const struct mailbox_listing *l)
 {
 	size_t n = 0, first = 0;
 
@@ -439,16 +486,16 @@ static void warn_escaped(const struct pop3_listing *l)
 
 int fetch_run(const struct run_ctx *c, struct run_stats *st, struct roam_error *e)
 {
-	struct pop3_listing l;
+	struct mailbox_listing l;
 	struct run r = { .c = c, .st = st, .l = &l };
 	int code;
 
 	*st = (struct run_stats){ 0 };
-	if (!pop3_list(c->pop3, &l, e))
-		return pop3_exit_code(c->pop3);
+	if (!c->mailbox->ops->list(c->mailbox, &l, e))
+		return mailbox_exit_code(c->mailbox->ops->fault(c->mailbox));
 	st->listed = l.n;
 	if (!dups_find(&l, &r.dups)) {
-		pop3_listing_free(&l);
+		listing_free(&l);
 		return roam_error_set(e, "out of memory"), FETCH_EXIT_IOERR;
 	}
 	warn_escaped(&l);
@@ -463,6 +510,6 @@ int fetch_run(const struct run_ctx *c, struct run_stats *st, struct roam_error *
 	}
 	free(r.queue);
 	dups_free(r.dups);
-	pop3_listing_free(&l);
+	listing_free(&l);
 	return code;
 }

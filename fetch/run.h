@@ -4,10 +4,12 @@
  * delivered.
  *
  * The order that makes "no loss, no duplicates" hold, per batch of messages
- * (at most RUN_BATCH messages or one second):
- *   RETR → deliver_begin/write/commit, for each message of the batch;
+ * (at most RUN_BATCH messages or one second), for any protocol (mailbox.h;
+ * the POP3 words in brackets):
+ *   fetch [RETR] → deliver_begin/write/commit, for each message of the batch;
  *   deliver_sync (the batch is durable) → uidl_add each → uidl_save;
- *   DELE each (unless keep); and QUIT at the very end commits the DELEs.
+ *   remove [DELE] each (unless keep); prove and close [QUIT] at the very end
+ *   make the removals final.
  * A message is never DELEted before it is durable and recorded; a message
  * recorded but still on the server (a run that died before QUIT) is DELEted
  * without being delivered again, or skipped in keep mode. Maildir messages
@@ -26,13 +28,13 @@
 
 #include "deliver.h"
 #include "error.h"
-#include "pop3.h"
+#include "mailbox.h"
 #include "uidl.h"
 
 enum { RUN_BATCH = 50 };
 
 struct run_ctx {
-	struct pop3 *pop3;
+	struct mailbox *mailbox;	/* the session (mailbox.h) */
 	struct deliver_target *target;	/* NULL with check */
 	struct uidl_db *uidls;
 	const char *account;		/* scopes the message keys: see run.c */

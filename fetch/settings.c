@@ -8,6 +8,7 @@
 
 #include "command.h"
 #include "config.h"
+#include "mailbox.h"
 #include "settings.h"
 
 extern const struct roam_section roam_fetch_keys;
@@ -15,7 +16,7 @@ extern const struct roam_section roam_fetch_keys;
 enum opt_id {
 	OPT_CONFIG = 'c', OPT_KEEP = 'k', OPT_QUIET = 'q', OPT_VERBOSE = 'v',
 	OPT_HELP = 'h', OPT_VERSION = 'V',
-	OPT_MAILDIR = 256, OPT_MBOX, OPT_MDA, OPT_CHECK, OPT_FORWARD,
+	OPT_MAILDIR = 256, OPT_MBOX, OPT_MDA, OPT_CHECK, OPT_FORWARD, OPT_WATCH,
 };
 
 /* one table: getopt's options and the --help text come from it */
@@ -31,10 +32,11 @@ static const struct opt {
 	{ "mbox", OPT_MBOX, "FILE", "deliver into the mbox FILE" },
 	{ "mda", OPT_MDA, "CMD", "deliver to CMD's stdin (sh -c); exit 0 means delivered" },
 	{ "check", OPT_CHECK, NULL, "only count the messages not yet delivered" },
+	{ "watch", OPT_WATCH, NULL, "keep fetching: IMAP IDLE, POP3 every watch_interval s; until SIGTERM" },
 	{ "forward", OPT_FORWARD, "[ADDR:]PORT|unix:PATH",
 	  "forward ADDR:PORT (127.0.0.1) or a unix socket to the POP3 server, for your uid only" },
 	{ "quiet", OPT_QUIET, NULL, "errors only" },
-	{ "verbose", OPT_VERBOSE, NULL, "say what happens (twice: POP3 commands too)" },
+	{ "verbose", OPT_VERBOSE, NULL, "say what happens (twice: POP3 or IMAP commands too)" },
 	{ "help", OPT_HELP, NULL, "this text" },
 	{ "version", OPT_VERSION, NULL, "the version" },
 };
@@ -43,7 +45,7 @@ enum { N_OPTS = sizeof(opts) / sizeof(opts[0]) };
 void settings_usage(FILE *f)
 {
 	fprintf(f, "usage: roam-fetch [-c FILE] [-k] [--maildir DIR | --mbox FILE | --mda CMD]\n"
-		   "                  [--check] [-q | -v] [--forward [ADDR:]PORT|unix:PATH]\n\n");
+		   "                  [--check | --watch] [-q | -v] [--forward [ADDR:]PORT|unix:PATH]\n\n");
 	for (size_t i = 0; i < N_OPTS; i++) {
 		char left[40];
 
@@ -52,7 +54,7 @@ void settings_usage(FILE *f)
 			 opts[i].name, opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
 		fprintf(f, "  %-26s %s\n", left + (opts[i].id < 256 ? 0 : 1), opts[i].help);
 	}
-	fprintf(f, "\nThe POP3 password comes from password_file or password_command in roam.conf.\n");
+	fprintf(f, "\nThe server password comes from password_file or password_command in roam.conf.\n");
 }
 
 static bool set_deliver(struct settings *s, const char *kind, const char *arg,
@@ -80,6 +82,7 @@ static bool apply_opt(struct settings *s, int id, const char *arg, struct roam_e
 	case OPT_MDA:		return set_deliver(s, "mda", arg, e);
 	case OPT_CHECK:		s->check = true; return true;
 	case OPT_FORWARD:	s->forward = arg; return true;
+	case OPT_WATCH:		s->watch = true; return true;
 	case OPT_QUIET:		s->verbosity = -1; return true;
 	case OPT_VERBOSE:	s->verbosity = s->verbosity < 0 ? 1 : s->verbosity + 1; return true;
 	case OPT_HELP:		s->help = true; return true;
@@ -119,6 +122,8 @@ bool settings_parse_args(struct settings *s, int argc, char **argv, struct roam_
 		return roam_error_set(e, "unexpected argument `%s' (try --help)", argv[optind]);
 	if (s->forward && (s->check || s->keep_set || s->deliver_opt))
 		return roam_error_set(e, "--forward takes no --check, --keep or delivery option");
+	if (s->watch && (s->check || s->forward))
+		return roam_error_set(e, "--watch takes no --check or --forward");
 	return true;
 }
 
@@ -175,9 +180,48 @@ static bool fill_command(struct settings *s, const struct roam_conf *c, struct r
 	return true;
 }
 
+/* the neutral key, or its older pop3_* alias (never both): its name in *used */
+static bool pick_alias(const struct roam_conf *c, const char *key, const char *alias,
+		       const char **used, struct roam_error *e)
+{
+	char w1[300], w2[300];
+
+	*used = key;
+	if (!roam_conf_is_set(c, "fetch", alias))
+		return true;
+	if (roam_conf_is_set(c, "fetch", key))
+		return roam_error_set(e, "%s: %s is an alias of %s (%s): keep one",
+				      roam_conf_where(c, "fetch", alias, w1, sizeof(w1)), alias, key,
+				      roam_conf_where(c, "fetch", key, w2, sizeof(w2)));
+	*used = alias;
+	return true;
+}
+
+/* protocol, folder, and the server keys under their names or aliases */
+static bool fill_server(struct settings *s, const struct roam_conf *c, struct roam_error *e)
+{
+	const char *host, *port, *user;
+
+	if (!pick_alias(c, "server_host", "pop3_host", &host, e) ||
+	    !pick_alias(c, "server_port", "pop3_port", &port, e) ||
+	    !pick_alias(c, "server_user", "pop3_user", &user, e))
+		return false;
+	s->protocol = mailbox_find(roam_conf_str(c, "fetch", "protocol"));
+	if (!s->protocol)	/* unreachable: the ENUM's choices are the table's names */
+		return roam_error_set(e, "[fetch] protocol: unknown");
+	s->folder = conf_copy(c, "folder", false);
+	s->pop3_host = conf_copy(c, host, false);
+	s->pop3_port = roam_conf_is_set(c, "fetch", port) ? (int)roam_conf_int(c, "fetch", port)
+							   : s->protocol->default_port;
+	s->pop3_user = conf_copy(c, user, false);
+	if (!s->folder || !s->pop3_host)
+		return roam_error_set(e, "out of memory");
+	return true;
+}
+
 static bool fill(struct settings *s, const struct roam_conf *c, struct roam_error *e)
 {
-	if (!fill_command(s, c, e))
+	if (!fill_command(s, c, e) || !fill_server(s, c, e))
 		return false;
 	s->ssh.host = conf_copy(c, "ssh_host", false);
 	s->ssh.port = (int)roam_conf_int(c, "fetch", "ssh_port");
@@ -188,10 +232,8 @@ static bool fill(struct settings *s, const struct roam_conf *c, struct roam_erro
 	s->timeout = s->ssh.timeout = (int)roam_conf_int(c, "fetch", "timeout");
 	s->max_message_size = (unsigned long long)roam_conf_int(c, "fetch", "max_message_size");
 	s->forward_idle_timeout = (int)roam_conf_int(c, "fetch", "forward_idle_timeout");
+	s->watch_interval = (int)roam_conf_int(c, "fetch", "watch_interval");
 	s->pipelining = roam_conf_bool(c, "fetch", "pipelining");
-	s->pop3_host = conf_copy(c, "pop3_host", false);
-	s->pop3_port = (int)roam_conf_int(c, "fetch", "pop3_port");
-	s->pop3_user = conf_copy(c, "pop3_user", false);
 	s->password_file = conf_copy(c, "password_file", true);
 	s->password_command = conf_copy(c, "password_command", false);
 	if (!s->keep_set)
@@ -236,15 +278,24 @@ bool settings_load(struct settings *s, struct roam_error *e)
 		return roam_error_set(e, "deliver `%s': not maildir:DIR, mbox:FILE or mda:COMMAND",
 				      s->deliver);
 	/* with ssh_command, a set ssh_host keeps the account (its UIDL record and
-	 * lock) of the libssh2 transport: switching loses and repeats nothing */
-	if ((s->ssh.host ? asprintf(&s->account, "%s@%s:%d via %s@%s:%d", s->pop3_user,
-				    s->pop3_host, s->pop3_port, s->ssh.user, s->ssh.host,
-				    s->ssh.port)
-			 : asprintf(&s->account, "%s@%s:%d via ssh_command", s->pop3_user,
-				    s->pop3_host, s->pop3_port)) < 0) {
+	 * lock) of the libssh2 transport: switching loses and repeats nothing.
+	 * POP3 accounts keep the name they always had; an IMAP account is one
+	 * folder ("imap:" + folder in front). */
+	char *scope = NULL;
+
+	if (s->protocol != &mailbox_pop3 &&
+	    asprintf(&scope, "%s:%s:", s->protocol->name, s->folder) < 0)
+		return roam_error_set(e, "out of memory");
+	if ((s->ssh.host ? asprintf(&s->account, "%s%s@%s:%d via %s@%s:%d", scope ? scope : "",
+				    s->pop3_user, s->pop3_host, s->pop3_port, s->ssh.user,
+				    s->ssh.host, s->ssh.port)
+			 : asprintf(&s->account, "%s%s@%s:%d via ssh_command", scope ? scope : "",
+				    s->pop3_user, s->pop3_host, s->pop3_port)) < 0) {
+		free(scope);
 		s->account = NULL;
 		return roam_error_set(e, "out of memory");
 	}
+	free(scope);
 	return true;
 }
 
@@ -258,6 +309,7 @@ void settings_free(struct settings *s)
 	free((char *)s->ssh.known_hosts);
 	free(s->pop3_host);
 	free(s->pop3_user);
+	free(s->folder);
 	free(s->password_file);
 	free(s->password_command);
 	free(s->deliver);

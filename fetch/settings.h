@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "mailbox.h"
 #include "ssh.h"
 
 struct settings {
@@ -19,11 +20,16 @@ struct settings {
 	const char *deliver_opt;	/* "maildir:DIR" etc. from --maildir/--mbox/--mda */
 	char *deliver_buf;
 	const char *forward;		/* --forward [ADDR:]PORT | unix:PATH */
+	bool watch;			/* --watch */
 	bool help, version;
 
 	/* from the file, after the command line */
 	struct ssh_opts ssh;
 	char **ssh_command;		/* words (command.h), NULL: libssh2 */
+	/* the mail server: keys server_host/_port/_user (or their pop3_* aliases);
+	 * the fields keep the older names the transport code uses */
+	const struct mailbox_ops *protocol;	/* protocol = pop3 | imap (mailbox.h) */
+	char *folder;			/* imap: the mailbox to SELECT */
 	char *pop3_host;
 	int pop3_port;
 	char *pop3_user;
@@ -36,6 +42,7 @@ struct settings {
 	bool pipelining;		/* RFC 2449, when the server offers it */
 	unsigned long long max_message_size;
 	int forward_idle_timeout;
+	int watch_interval;		/* --watch: POP3 poll, IMAP IDLE renewal (s) */
 };
 
 /* Parses argv; false + e on a usage error (FETCH_EXIT_SYNTAX). */

@@ -27,6 +27,7 @@ take redirectd-postfix.t "$ROAM_TOP/contrib/postfix-main.cf"
 take contrib-home-router.t "$ROAM_TOP/contrib/roam-home-router.nft"
 take redirectd-exim.t "$ROAM_TOP/contrib/exim4-routers.conf"
 take redirectd-systemd.t "$ROAM_TOP/contrib/roam-redirectd.service" "$ROAM_TOP/contrib/roam-redirectd.socket"
+take fetch-watch.t "$ROAM_TOP/contrib/roam-fetch-watch.user-unit"
 # contrib-cron.t takes every *.cron
 for f in "$ROAM_TOP"/contrib/*.cron; do [ -f "$f" ] && take contrib-cron.t "$f"; done
 

@@ -16,7 +16,7 @@
 
 static void numbers_are_digits_only(void **s)
 {
-	struct pop3_listing l = { 0 };
+	struct mailbox_listing l = { 0 };
 
 	(void)s;
 	assert_false(ADD(&l, "-5 abc"));
@@ -40,7 +40,7 @@ static void numbers_are_digits_only(void **s)
 
 static void odd_bytes_are_escaped(void **s)
 {
-	struct pop3_listing l = { 0 };
+	struct mailbox_listing l = { 0 };
 	char long_uidl[2 + 71 + 1];
 
 	(void)s;
@@ -69,7 +69,7 @@ static void odd_bytes_are_escaped(void **s)
 
 static void sizes(void **s)
 {
-	struct pop3_listing l = { 0 };
+	struct mailbox_listing l = { 0 };
 
 	(void)s;
 	assert_true(ADD(&l, "1 a"));
@@ -94,7 +94,7 @@ static void shown_keeps_spaces(void **s)
 
 static void shared_uidls_get_ranked_keys(void **s)
 {
-	struct pop3_listing l = { 0 };
+	struct mailbox_listing l = { 0 };
 	struct dups *d;
 	const char *k1, *k3, *k4;
 

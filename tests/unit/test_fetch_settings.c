@@ -206,6 +206,56 @@ static void test_load_errors(void **s)
 	settings_free(&st);
 }
 
+/* protocol = imap: its port, folder, the account per folder; the neutral
+ * keys and their pop3_* aliases, never both */
+static void test_imap_keys(void **s)
+{
+	struct settings st;
+	struct roam_error e;
+
+	(void)s;
+	write_conf("[fetch]\nssh_host = gw\npassword_file = /p\nprotocol = imap\n");
+	assert_true(parse(&st, &e, "-c", conf, NULL));
+	assert_true(settings_load(&st, &e));
+	assert_ptr_equal(st.protocol, &mailbox_imap);
+	assert_int_equal(st.pop3_port, 143);
+	assert_string_equal(st.folder, "INBOX");
+	assert_string_equal(st.account, "imap:INBOX:alice@localhost:143 via alice@gw:22");
+	settings_free(&st);
+
+	write_conf("[fetch]\nssh_host = gw\npassword_file = /p\nprotocol = imap\n"
+		   "server_host = 198.51.100.152\nserver_port = 993\nserver_user = bob\n"
+		   "folder = Lists/roam\n");
+	assert_true(parse(&st, &e, "-c", conf, NULL));
+	assert_true(settings_load(&st, &e));
+	assert_string_equal(st.account,
+			    "imap:Lists/roam:bob@198.51.100.152:993 via alice@gw:22");
+	settings_free(&st);
+
+	/* the aliases mean the same, and keep a POP3 account's name */
+	write_conf("[fetch]\nssh_host = gw\npassword_file = /p\npop3_host = mx\n"
+		   "pop3_port = 1110\npop3_user = carol\n");
+	assert_true(parse(&st, &e, "-c", conf, NULL));
+	assert_true(settings_load(&st, &e));
+	assert_ptr_equal(st.protocol, &mailbox_pop3);
+	assert_string_equal(st.account, "carol@mx:1110 via alice@gw:22");
+	settings_free(&st);
+
+	write_conf("[fetch]\nssh_host = gw\npassword_file = /p\nserver_user = a\n"
+		   "pop3_user = b\n");
+	assert_true(parse(&st, &e, "-c", conf, NULL));
+	assert_false(settings_load(&st, &e));
+	assert_non_null(strstr(e.msg, ":5: pop3_user is an alias of server_user ("));
+	assert_non_null(strstr(e.msg, ":4): keep one"));
+	settings_free(&st);
+
+	write_conf("[fetch]\nssh_host = gw\npassword_file = /p\nprotocol = smtp\n");
+	assert_true(parse(&st, &e, "-c", conf, NULL));
+	assert_false(settings_load(&st, &e));
+	assert_non_null(strstr(e.msg, ":4: "));
+	settings_free(&st);
+}
+
 /* ssh_command: no ssh_host needed; a bad value names FILE:LINE */
 static void test_ssh_command(void **s)
 {
@@ -239,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_ssh_command),
 		cmocka_unit_test(test_load_overrides),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_imap_keys),
 	};
 
 	return cmocka_run_group_tests(tests, setup, testdir_teardown);
