@@ -8,7 +8,7 @@
  * a backslash keeps the next character as it is ("a\ b" is one word). No
  * variables, globs, redirections or pipes: $, *, >, | and ; are ordinary
  * characters. After splitting, in each word, %h is the POP3 host and %p its
- * port as the ssh server sees them (pop3_host, pop3_port), %% is one %; any
+ * port as the ssh server sees them (server_host, server_port), %% is one %; any
  * other % is an error. A value that yields no word, an empty first word, an
  * unbalanced quote or a trailing backslash is an error.
  */

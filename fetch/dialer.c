@@ -16,13 +16,13 @@ struct dialer *dialer_open(const struct settings *s, int *code, bool *transient,
 	if (s->ssh_command) {
 		*code = FETCH_EXIT_SOCKET;
 		*transient = true;
-		if (!(argv = command_expand(s->ssh_command, s->pop3_host, s->pop3_port)))
+		if (!(argv = command_expand(s->ssh_command, s->server_host, s->server_port)))
 			return roam_error_set(e, "out of memory"), NULL;
 		return dialer_cmd(argv, e);
 	}
 	if (!(c = ssh_open(&s->ssh, code, transient, e)))
 		return NULL;
-	if (!(d = dialer_ssh2(c, s->pop3_host, s->pop3_port, e))) {
+	if (!(d = dialer_ssh2(c, s->server_host, s->server_port, e))) {
 		*code = FETCH_EXIT_SOCKET;
 		*transient = true;
 	}

@@ -5,7 +5,7 @@
  *
  * One ssh session; every connection accepted on ADDR:PORT (127.0.0.1 unless
  * an address is given) or on the unix socket PATH goes to
- * pop3_host:pop3_port through its own direct-tcpip channel. Only the user
+ * server_host:server_port through its own direct-tcpip channel. Only the user
  * running roam-fetch may use it: a unix socket lives in a directory only they
  * can enter (created 0700 when missing, refused when others can enter it),
  * and a connection whose peer socket belongs to another uid (peer.h), or to

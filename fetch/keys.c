@@ -16,7 +16,7 @@ static const struct roam_key fetch_keys[] = {
 	{ .name = "compress", .type = ROAM_T_BOOL, .def = "no",
 	  .help = "ask for zlib compression of the ssh connection" },
 	{ .name = "ssh_command", .type = ROAM_T_STRING, .def = NULL,
-	  .help = "run this command (no shell; %h %p: pop3_host, pop3_port) as the transport instead of libssh2, e.g. ssh -W %h:%p mailgw" },
+	  .help = "run this command (no shell; %h %p: server_host, server_port) as the transport instead of libssh2, e.g. ssh -W %h:%p mailgw" },
 	{ .name = "protocol", .type = ROAM_T_ENUM, .def = "pop3", .choices = "pop3|imap",
 	  .help = "how to speak to the mail server: pop3, or imap (the folder below)" },
 	{ .name = "server_host", .type = ROAM_T_STRING, .def = "localhost",

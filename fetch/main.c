@@ -97,7 +97,7 @@ static int connect_mailbox(struct fetch *f, const struct mailbox_ops *ops, struc
 	if (!(f->transport = transport_start(f->dialer, stream, e)))
 		return FETCH_EXIT_SOCKET;
 	struct mailbox_opts mo = {
-		.socket_path = transport_path(f->transport), .user = s->pop3_user,
+		.socket_path = transport_path(f->transport), .user = s->server_user,
 		.password = f->password, .timeout = s->timeout, .pipelining = s->pipelining,
 		.folder = s->folder, .keep = s->keep || s->check,
 	};

@@ -210,11 +210,11 @@ static bool fill_server(struct settings *s, const struct roam_conf *c, struct ro
 	if (!s->protocol)	/* unreachable: the ENUM's choices are the table's names */
 		return roam_error_set(e, "[fetch] protocol: unknown");
 	s->folder = conf_copy(c, "folder", false);
-	s->pop3_host = conf_copy(c, host, false);
-	s->pop3_port = roam_conf_is_set(c, "fetch", port) ? (int)roam_conf_int(c, "fetch", port)
+	s->server_host = conf_copy(c, host, false);
+	s->server_port = roam_conf_is_set(c, "fetch", port) ? (int)roam_conf_int(c, "fetch", port)
 							   : s->protocol->default_port;
-	s->pop3_user = conf_copy(c, user, false);
-	if (!s->folder || !s->pop3_host)
+	s->server_user = conf_copy(c, user, false);
+	if (!s->folder || !s->server_host)
 		return roam_error_set(e, "out of memory");
 	return true;
 }
@@ -242,9 +242,9 @@ static bool fill(struct settings *s, const struct roam_conf *c, struct roam_erro
 	s->state_dir = conf_copy(c, "state_dir", true);
 	if (!s->ssh.user)
 		s->ssh.user = user_name();
-	if (!s->pop3_user)
-		s->pop3_user = user_name();
-	if (!s->ssh.user || !s->pop3_user || !s->ssh.known_hosts || !s->pop3_host ||
+	if (!s->server_user)
+		s->server_user = user_name();
+	if (!s->ssh.user || !s->server_user || !s->ssh.known_hosts || !s->server_host ||
 	    !s->deliver || !s->state_dir)
 		return roam_error_set(e, "out of memory");
 	return true;
@@ -287,10 +287,10 @@ bool settings_load(struct settings *s, struct roam_error *e)
 	    asprintf(&scope, "%s:%s:", s->protocol->name, s->folder) < 0)
 		return roam_error_set(e, "out of memory");
 	if ((s->ssh.host ? asprintf(&s->account, "%s%s@%s:%d via %s@%s:%d", scope ? scope : "",
-				    s->pop3_user, s->pop3_host, s->pop3_port, s->ssh.user,
+				    s->server_user, s->server_host, s->server_port, s->ssh.user,
 				    s->ssh.host, s->ssh.port)
 			 : asprintf(&s->account, "%s%s@%s:%d via ssh_command", scope ? scope : "",
-				    s->pop3_user, s->pop3_host, s->pop3_port)) < 0) {
+				    s->server_user, s->server_host, s->server_port)) < 0) {
 		free(scope);
 		s->account = NULL;
 		return roam_error_set(e, "out of memory");
@@ -307,8 +307,8 @@ void settings_free(struct settings *s)
 	free((char *)s->ssh.user);
 	free((char *)s->ssh.identity);
 	free((char *)s->ssh.known_hosts);
-	free(s->pop3_host);
-	free(s->pop3_user);
+	free(s->server_host);
+	free(s->server_user);
 	free(s->folder);
 	free(s->password_file);
 	free(s->password_command);

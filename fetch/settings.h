@@ -30,9 +30,9 @@ struct settings {
 	 * the fields keep the older names the transport code uses */
 	const struct mailbox_ops *protocol;	/* protocol = pop3 | imap (mailbox.h) */
 	char *folder;			/* imap: the mailbox to SELECT */
-	char *pop3_host;
-	int pop3_port;
-	char *pop3_user;
+	char *server_host;
+	int server_port;
+	char *server_user;
 	char *password_file;		/* ~ expanded */
 	char *password_command;
 	char *deliver;			/* spec for deliver_open */

@@ -137,10 +137,10 @@ static void test_load_defaults(void **s)
 	assert_true(parse(&st, &e, "-c", conf, NULL));
 	assert_true(settings_load(&st, &e));
 	assert_int_equal(st.ssh.port, 22);
-	assert_int_equal(st.pop3_port, 110);
+	assert_int_equal(st.server_port, 110);
 	assert_string_equal(st.ssh.user, "alice");
-	assert_string_equal(st.pop3_user, "alice");
-	assert_string_equal(st.pop3_host, "localhost");
+	assert_string_equal(st.server_user, "alice");
+	assert_string_equal(st.server_host, "localhost");
 	assert_int_equal(st.timeout, 60);
 	assert_false(st.keep);
 	assert_false(st.ssh.compress);
@@ -218,7 +218,7 @@ static void test_imap_keys(void **s)
 	assert_true(parse(&st, &e, "-c", conf, NULL));
 	assert_true(settings_load(&st, &e));
 	assert_ptr_equal(st.protocol, &mailbox_imap);
-	assert_int_equal(st.pop3_port, 143);
+	assert_int_equal(st.server_port, 143);
 	assert_string_equal(st.folder, "INBOX");
 	assert_string_equal(st.account, "imap:INBOX:alice@localhost:143 via alice@gw:22");
 	settings_free(&st);
