@@ -27,16 +27,6 @@ LAB_POP3_USER=alice
 LAB_POP3_PASSFILE=$LAB_TMP/pass
 (umask 077 && echo secret >"$LAB_POP3_PASSFILE")
 
-fake_start() {
-	local i
-	LAB_POP3_PORT=$(lab_free_port) || return 1
-	python3 "$ROAM_TOP/tests/lab/fetch-fakepop3.py" "$FAKE" "$LAB_POP3_PORT" 2>>"$FAKE/stderr" &
-	for ((i = 0; i < 500; i++)); do
-		[ -e "$FAKE/ready" ] && return 0
-		sleep 0.01
-	done
-	return 1
-}
 
 # box UIDL-BYTES… : a fresh maildrop, message i with UIDL $i (printf %b) and a
 # body of its own unless the UIDL is followed by "=BODYOF:k" (the body of message k)
@@ -83,7 +73,7 @@ mda_conf() {
 mda_delivered() { digests "$LAB_TMP/$1/mda"; }
 
 ok "sshd starts" lab_sshd 127.0.0.1 || { done_testing; exit; }
-ok "the fake POP3 server starts" fake_start || { done_testing; exit; }
+ok "the fake POP3 server starts" fake_start fetch-fakepop3.py && LAB_POP3_PORT=$FAKE_PORT || { done_testing; exit; }
 
 # ---- item 1: duplicate UIDLs ------------------------------------------------------
 

@@ -21,16 +21,6 @@ LAB_POP3_PASSFILE=$LAB_TMP/pass
 LAB_POP3_PORT=unused	# conf() wants one; iconf drops it
 (umask 077 && echo secret >"$LAB_POP3_PASSFILE")
 
-fake_start() {
-	local i
-	FAKE_PORT=$(lab_free_port) || return 1
-	python3 "$ROAM_TOP/tests/lab/fetch-fakeimap.py" "$FAKE" "$FAKE_PORT" 2>>"$FAKE/stderr" &
-	for ((i = 0; i < 500; i++)); do
-		[ -e "$FAKE/ready" ] && return 0
-		sleep 0.01
-	done
-	return 1
-}
 
 # box N [BYTES]: a fresh folder of N messages (UIDs 1..N) with CRLF lines;
 # their LF forms' digests in $LAB_TMP/orig
@@ -52,7 +42,7 @@ left() { find "$FAKE/box" -name '*.msg' | wc -l; }
 got() { delivered "$1"; }
 
 ok "sshd starts" lab_sshd 127.0.0.1 || { done_testing; exit; }
-ok "the fake IMAP server starts" fake_start || { done_testing; exit; }
+ok "the fake IMAP server starts" fake_start fetch-fakeimap.py || { done_testing; exit; }
 iconf() {
 	local name=$1
 	shift

@@ -16,22 +16,6 @@ fetch_test_init
 TRIALS=${ROAM_FETCH_IMAP_TRIALS:-8}
 MBOX_TRIALS=${ROAM_FETCH_IMAP_MBOX_TRIALS:-4}
 
-# imap_start: the lab's dovecot also speaks IMAP, on $IMAP_PORT
-imap_start() {
-	IMAP_PORT=$(lab_free_port) || return 1
-	sed -i 's/^protocols = pop3$/protocols = pop3 imap/' "$LAB_DOVECOT_CONFIG" || return 1
-	cat >>"$LAB_DOVECOT_CONFIG" <<-EOF
-		service imap-login {
-		  inet_listener imap {
-		    port = $IMAP_PORT
-		  }
-		  inet_listener imaps {
-		    port = 0
-		  }
-		}
-	EOF
-	lab_dovecot_stop && lab_dovecot_start && _lab_wait_banner "" 127.0.0.1 "$IMAP_PORT" '* OK'
-}
 
 # iconf NAME [KEY=VALUE…]: conf for IMAP (the pop3_host/pop3_user aliases
 # stay, server_port is the neutral key)

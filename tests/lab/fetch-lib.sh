@@ -112,3 +112,33 @@ fetch() {
 
 # delivered NAME: digests of what NAME's Maildir holds
 delivered() { digests "$LAB_TMP/$1/mail/new" "$LAB_TMP/$1/mail/cur"; }
+
+# imap_start: the lab's dovecot also speaks IMAP, on $IMAP_PORT
+imap_start() {
+	IMAP_PORT=$(lab_free_port) || return 1
+	sed -i 's/^protocols = pop3$/protocols = pop3 imap/' "$LAB_DOVECOT_CONFIG" || return 1
+	cat >>"$LAB_DOVECOT_CONFIG" <<-EOF
+		service imap-login {
+		  inet_listener imap {
+		    port = $IMAP_PORT
+		  }
+		  inet_listener imaps {
+		    port = 0
+		  }
+		}
+	EOF
+	lab_dovecot_stop && lab_dovecot_start && _lab_wait_banner "" 127.0.0.1 "$IMAP_PORT" '* OK'
+}
+
+# fake_start SCRIPT: a fake server (tests/lab/fetch-fake*.py, for faults no real
+# server makes on demand) on a free port, $FAKE_PORT, its state in $FAKE
+fake_start() {
+	local i
+	FAKE_PORT=$(lab_free_port) || return 1
+	python3 "$ROAM_TOP/tests/lab/$1" "$FAKE" "$FAKE_PORT" 2>>"$FAKE/stderr" &
+	for ((i = 0; i < 500; i++)); do
+		[ -e "$FAKE/ready" ] && return 0
+		sleep 0.01
+	done
+	return 1
+}

@@ -14,21 +14,6 @@ set -u
 . "$ROAM_TOP/tests/lab/fetch-lib.sh"
 fetch_test_init
 
-imap_start() {
-	IMAP_PORT=$(lab_free_port) || return 1
-	sed -i 's/^protocols = pop3$/protocols = pop3 imap/' "$LAB_DOVECOT_CONFIG" || return 1
-	cat >>"$LAB_DOVECOT_CONFIG" <<-EOF
-		service imap-login {
-		  inet_listener imap {
-		    port = $IMAP_PORT
-		  }
-		  inet_listener imaps {
-		    port = 0
-		  }
-		}
-	EOF
-	lab_dovecot_stop && lab_dovecot_start && _lab_wait_banner "" 127.0.0.1 "$IMAP_PORT" '* OK'
-}
 
 # count NAME: messages in NAME's Maildir
 count() { find "$LAB_TMP/$1/mail/new" "$LAB_TMP/$1/mail/cur" -type f 2>/dev/null | wc -l; }
