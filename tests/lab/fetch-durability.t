@@ -110,18 +110,6 @@ nothing_lost() {
 
 server_empty() { [ "$(server_count)" = 0 ] || { echo "$(server_count) left"; return 1; }; }
 
-# wait_in_flight MAILDIR PID: until a message is being written (tmp/ has a
-# file) or PID has exited; polls, 10 ms steps, at most 20 s
-wait_in_flight() {
-	local i
-	for ((i = 0; i < 2000; i++)); do
-		[ -z "$(ls -A "$1/tmp" 2>/dev/null)" ] || return 0
-		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.01
-	done
-	return 1
-}
-
 # run_bg CONF ARGS…: roam-fetch itself in the background (not a function or a
 # wrapper: kill -9 must hit roam-fetch), its pid in $pid
 run_bg() {

@@ -122,27 +122,24 @@ ok "delete mode after that: still 15, each once" same_as_orig "$LAB_TMP/keep/mai
 # time once a message is being written (tmp/ has a file) and a random moment
 # later, then a run to the end: every message once, the server empty.
 # $LAB_TMP/midrun counts the kills that hit a run with mail still to move.
-wait_writing() {
-	local i
-	for ((i = 0; i < 2000; i++)); do
-		[ -z "$(ls -A "$1/tmp" 2>/dev/null)" ] || return 0
-		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.01
-	done
-	return 1
-}
-kill_trial() {
-	local name=kill$1 c k pid
-	fresh_server 200 8000 || return 1
-	c=$(iconf "$name")
+# kill_runs CONF WAIT WHERE: up to 3 runs, each killed with SIGKILL once
+# `WAIT WHERE PID` says a message is being written, and a random moment later
+kill_runs() {
+	local c=$1 k pid
 	for k in 1 2 3; do
 		"$FETCH" -c "$c" 2>/dev/null &
 		pid=$!
-		wait_writing "$LAB_TMP/$name/mail" "$pid" && sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
+		"$2" "$3" "$pid" && sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
 		kill -9 "$pid" 2>/dev/null && [ "$(server_count)" -gt 0 ] && echo >>"$LAB_TMP/midrun"
 		wait "$pid" 2>/dev/null
 		[ "$(server_count)" -gt 0 ] || break
 	done
+}
+kill_trial() {
+	local name=kill$1 c
+	fresh_server 200 8000 || return 1
+	c=$(iconf "$name")
+	kill_runs "$c" wait_in_flight "$LAB_TMP/$name/mail"
 	fetch "$c"
 	[ "$rc" = 0 ] || [ "$rc" = 1 ] || { echo "final run: exit $rc"; return 1; }
 	same_as_orig "$LAB_TMP/$name/mail/new" || return 1
@@ -155,22 +152,11 @@ done
 # the same into an mbox (a batch holds it locked; the keys are marker lines):
 # killed while the mbox grows, then a run to the end
 mbox_trial() {
-	local name=mbox$1 c k pid mb
+	local name=mbox$1 c mb
 	fresh_server 200 8000 || return 1
 	mb=$LAB_TMP/$name/inbox
 	c=$(iconf "$name" deliver="mbox:$mb")
-	for k in 1 2 3; do
-		"$FETCH" -c "$c" 2>/dev/null &
-		pid=$!
-		for ((j = 0; j < 2000; j++)); do
-			[ -s "$mb" ] || ! kill -0 "$pid" 2>/dev/null && break
-			sleep 0.01
-		done
-		sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
-		kill -9 "$pid" 2>/dev/null && [ "$(server_count)" -gt 0 ] && echo >>"$LAB_TMP/midrun"
-		wait "$pid" 2>/dev/null
-		[ "$(server_count)" -gt 0 ] || break
-	done
+	kill_runs "$c" wait_mbox "$mb"
 	fetch "$c"
 	[ "$rc" = 0 ] || [ "$rc" = 1 ] || { echo "final run: exit $rc"; return 1; }
 	mbox_split "$mb" "$LAB_TMP/$name/split"

@@ -142,3 +142,26 @@ fake_start() {
 	done
 	return 1
 }
+
+# wait_in_flight MAILDIR PID: until a message is being written (tmp/ has a
+# file) or PID has exited; polls, 10 ms steps, at most 20 s
+wait_in_flight() {
+	local i
+	for ((i = 0; i < 2000; i++)); do
+		[ -z "$(ls -A "$1/tmp" 2>/dev/null)" ] || return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.01
+	done
+	return 1
+}
+
+# wait_mbox MBOX PID: the same for an mbox: until MBOX has bytes or PID has exited
+wait_mbox() {
+	local i
+	for ((i = 0; i < 2000; i++)); do
+		[ -s "$1" ] && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.01
+	done
+	return 1
+}
