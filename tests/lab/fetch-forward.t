@@ -16,20 +16,6 @@ ok "sshd and dovecot start" fetch_lab_start || { done_testing; exit; }
 port=$(lab_free_port)
 c=$(conf fwd)
 
-# waits (bounded) until something answers +OK on 127.0.0.1:$1
-pop3_banner() {
-	local i l
-	for ((i = 0; i < 300; i++)); do
-		if exec 3<>"/dev/tcp/127.0.0.1/$1"; then
-			IFS= read -r -t 2 l <&3
-			exec 3<&-
-			[[ $l == +OK* ]] && return 0
-		fi 2>/dev/null
-		sleep 0.05
-	done
-	return 1
-}
-
 "$FETCH" -c "$c" -v --forward "$port" 2>"$LAB_TMP/fwd.err" &
 fwd=$!
 ok "--forward $port: answers with the POP3 server's banner" pop3_banner "$port"

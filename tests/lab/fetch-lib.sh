@@ -165,3 +165,18 @@ wait_mbox() {
 	done
 	return 1
 }
+
+# pop3_banner PORT: waits (bounded) until something answers +OK on 127.0.0.1:PORT
+# (--forward: each try may start a whole ssh, so a read may take 2 s)
+pop3_banner() {
+	local i l
+	for ((i = 0; i < 300; i++)); do
+		if exec 3<>"/dev/tcp/127.0.0.1/$1"; then
+			IFS= read -r -t 2 l <&3
+			exec 3<&-
+			[[ $l == +OK* ]] && return 0
+		fi 2>/dev/null
+		sleep 0.05
+	done
+	return 1
+}

@@ -44,19 +44,6 @@ Host *
 EOF2
 chmod 600 "$sshcfg"
 
-# waits (bounded) until something answers +OK on 127.0.0.1:$1
-pop3_banner() {
-	local i l
-	for ((i = 0; i < 300; i++)); do
-		if exec 3<>"/dev/tcp/127.0.0.1/$1"; then
-			IFS= read -r -t 2 l <&3
-			exec 3<&-
-			[[ $l == +OK* ]] && return 0
-		fi 2>/dev/null
-		sleep 0.05
-	done
-	return 1
-}
 children() { ps -o pid= --ppid "$1" | wc -l; }
 # polls up to 10 s until PID has N children (running or zombie)
 children_are() {
