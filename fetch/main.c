@@ -157,6 +157,19 @@ static void release(struct fetch *f)
 		close(f->lock_fd);
 }
 
+/* one pass over the open session: list, fetch what is new, delete (run.c) */
+static int fetch_once(struct fetch *f, struct run_stats *st, struct roam_error *e)
+{
+	const struct settings *s = f->s;
+	struct run_ctx rc = {
+		.mailbox = f->mailbox, .target = f->target, .uidls = f->uidls, .account = s->account,
+		.keep = s->keep, .check = s->check, .stop = &stop_flag,
+		.max_message_size = s->max_message_size,
+	};
+
+	return fetch_run(&rc, st, e);
+}
+
 static int fetch_main(struct settings *s, struct roam_error *e)
 {
 	struct fetch f = { .s = s, .lock_fd = -1 };
@@ -166,12 +179,7 @@ static int fetch_main(struct settings *s, struct roam_error *e)
 	const struct mailbox_ops *ops = s->protocol;
 
 	if ((code = prepare_local(&f, e)) == 0 && (code = connect_mailbox(&f, ops, e)) == 0) {
-		struct run_ctx rc = {
-			.mailbox = f.mailbox, .target = f.target, .uidls = f.uidls, .account = s->account,
-			.keep = s->keep, .check = s->check, .stop = &stop_flag,
-			.max_message_size = s->max_message_size,
-		};
-		code = fetch_run(&rc, &st, e);
+		code = fetch_once(&f, &st, e);
 		unsigned long cmds = f.mailbox->ops->commands(f.mailbox);
 		code = finish(&f, code, e);
 		if (code == FETCH_EXIT_MAIL || code == FETCH_EXIT_NOMAIL)
@@ -216,12 +224,7 @@ static int watch_round(struct fetch *f, struct roam_error *e)
 
 	if (!f->mailbox && (code = connect_mailbox(f, s->protocol, e)) != 0)
 		return code;
-	struct run_ctx rc = {
-		.mailbox = f->mailbox, .target = f->target, .uidls = f->uidls,
-		.account = s->account, .keep = s->keep, .stop = &stop_flag,
-		.max_message_size = s->max_message_size,
-	};
-	code = fetch_run(&rc, &st, e);
+	code = fetch_once(f, &st, e);
 	if (code == FETCH_EXIT_MAIL)
 		report(s, &st, f->mailbox->ops->commands(f->mailbox), s->protocol->label);
 	if (code != FETCH_EXIT_MAIL && code != FETCH_EXIT_NOMAIL)
