@@ -66,31 +66,49 @@ static bool put_peer(struct nl_msg *m, const struct tun_link *w, bool endpoint)
 	return true;
 }
 
+/* a WG_CMD_SET_DEVICE request for the link NAME, or NULL with *err */
+static struct nl_msg *set_device(struct tun_nl *nl, const char *name, struct nl_sock **sk,
+				 int *err)
+{
+	int family = tun_nl_genl(nl, WG_GENL_NAME, sk);
+	struct nl_msg *m;
+
+	*err = family < 0 ? family : -NLE_NOMEM;
+	if (family < 0 || !(m = nlmsg_alloc()))
+		return NULL;
+	if (genlmsg_put(m, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0, WG_CMD_SET_DEVICE,
+			WG_GENL_VERSION) &&
+	    nla_put_string(m, WGDEVICE_A_IFNAME, name) >= 0)
+		return m;
+	nlmsg_free(m);
+	return NULL;
+}
+
+static int send_acked(struct nl_sock *sk, struct nl_msg *m)
+{
+	int err = nl_send_auto(sk, m);
+
+	return err < 0 ? err : nl_wait_for_ack(sk);
+}
+
 /* WG_CMD_SET_DEVICE: key, port, the peer. replace: drop every other peer (a
  * new peer key); endpoint: set the peer's endpoint (the gateway keeps the one
  * its kernel learned from the mobile) */
 static int wg_set(struct tun_nl *nl, const struct tun_link *w, bool replace, bool endpoint)
 {
 	struct nl_sock *sk;
-	int family = tun_nl_genl(nl, WG_GENL_NAME, &sk), err = -NLE_NOMEM;
-	struct nl_msg *m;
+	int err;
+	struct nl_msg *m = set_device(nl, w->name, &sk, &err);
 
-	if (family < 0)
-		return family;
-	if (!(m = nlmsg_alloc()))
-		return -NLE_NOMEM;
-	if (!genlmsg_put(m, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0, WG_CMD_SET_DEVICE,
-			 WG_GENL_VERSION) ||
-	    nla_put_string(m, WGDEVICE_A_IFNAME, w->name) < 0 ||
-	    nla_put(m, WGDEVICE_A_PRIVATE_KEY, TUN_WG_KEY_LEN, w->wg.private_key) < 0 ||
+	if (!m)
+		return err;
+	if (nla_put(m, WGDEVICE_A_PRIVATE_KEY, TUN_WG_KEY_LEN, w->wg.private_key) < 0 ||
 	    nla_put_u32(m, WGDEVICE_A_FLAGS, replace ? WGDEVICE_F_REPLACE_PEERS : 0) < 0 ||
 	    (w->wg.listen_port && nla_put_u16(m, WGDEVICE_A_LISTEN_PORT, w->wg.listen_port) < 0) ||
 	    !put_peer(m, w, endpoint))
-		goto out;
-	err = nl_send_auto(sk, m);
-	if (err >= 0)
-		err = nl_wait_for_ack(sk);
-out:
+		err = -NLE_NOMEM;
+	else
+		err = send_acked(sk, m);
 	/* the private key was in it */
 	explicit_bzero(nlmsg_hdr(m), nlmsg_hdr(m)->nlmsg_len);
 	nlmsg_free(m);
@@ -278,26 +296,18 @@ int tun_wg_change(struct tun_nl *nl, const struct tun_link *w, struct rtnl_link 
 static int set_keepalive(struct tun_nl *nl, const struct tun_link *w, uint16_t secs)
 {
 	struct nl_sock *sk;
-	int family = tun_nl_genl(nl, WG_GENL_NAME, &sk), err = -NLE_NOMEM;
-	struct nl_msg *m;
 	struct nlattr *peers, *peer;
+	int err;
+	struct nl_msg *m = set_device(nl, w->name, &sk, &err);
 
-	if (family < 0)
-		return family;
-	if (!(m = nlmsg_alloc()))
-		return -NLE_NOMEM;
-	if (genlmsg_put(m, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0, WG_CMD_SET_DEVICE,
-			WG_GENL_VERSION) &&
-	    nla_put_string(m, WGDEVICE_A_IFNAME, w->name) >= 0 &&
-	    (peers = nest(m, WGDEVICE_A_PEERS)) && (peer = nest(m, 0)) &&
+	if (!m)
+		return err;
+	if ((peers = nest(m, WGDEVICE_A_PEERS)) && (peer = nest(m, 0)) &&
 	    nla_put(m, WGPEER_A_PUBLIC_KEY, TUN_WG_KEY_LEN, w->wg.peer_key) >= 0 &&
 	    nla_put_u16(m, WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL, secs) >= 0) {
 		nla_nest_end(m, peer);
 		nla_nest_end(m, peers);
-		err = nl_send_auto(sk, m);
-		if (err >= 0)
-			err = nl_wait_for_ack(sk);
-		if (err >= 0)
+		if ((err = send_acked(sk, m)) >= 0)
 			tun_nl_count(nl);
 	}
 	nlmsg_free(m);
