@@ -143,28 +143,23 @@ fake_start() {
 	return 1
 }
 
-# wait_in_flight MAILDIR PID: until a message is being written (tmp/ has a
-# file) or PID has exited; polls, 10 ms steps, at most 20 s
-wait_in_flight() {
-	local i
+# wait_alive PID CMD…: until CMD succeeds (0) or PID has exited (1); polls,
+# 10 ms steps, at most 20 s
+wait_alive() {
+	local pid=$1 i
+	shift
 	for ((i = 0; i < 2000; i++)); do
-		[ -z "$(ls -A "$1/tmp" 2>/dev/null)" ] || return 0
-		kill -0 "$2" 2>/dev/null || return 1
+		"$@" && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
 		sleep 0.01
 	done
 	return 1
 }
-
-# wait_mbox MBOX PID: the same for an mbox: until MBOX has bytes or PID has exited
-wait_mbox() {
-	local i
-	for ((i = 0; i < 2000; i++)); do
-		[ -s "$1" ] && return 0
-		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.01
-	done
-	return 1
-}
+maildir_writing() { [ -n "$(ls -A "$1/tmp" 2>/dev/null)" ]; }
+# wait_in_flight MAILDIR PID: until a message is being written (tmp/ has a file)
+wait_in_flight() { wait_alive "$2" maildir_writing "$1"; }
+# wait_mbox MBOX PID: the same for an mbox: until MBOX has bytes
+wait_mbox() { wait_alive "$2" test -s "$1"; }
 
 # pop3_banner PORT: waits (bounded) until something answers +OK on 127.0.0.1:PORT
 # (--forward: each try may start a whole ssh, so a read may take 2 s)
